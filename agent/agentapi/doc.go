@@ -1,0 +1,24 @@
+// Package agentapi holds the wire types of the agent API: what parc-agent
+// sends to parc-server (enrollment, reports, heartbeats) and what it gets
+// back. The agent, the plugins, parc-sim and the server all import this one
+// package, so a field is defined once.
+//
+// Compatibility: fields are only ever added. The server tolerates and drops
+// unknown fields from agents (a newer agent talking to an older server), and
+// an agent ignores unknown fields in answers.
+package agentapi
+
+// SchemaVersion is the version of the report layout this package describes.
+// It changes only when a field changes meaning, never when one is added.
+const SchemaVersion = 1
+
+// Paths of the agent API, relative to the server's base URL.
+const (
+	PathEnroll    = "/api/v1/enroll"
+	PathCheckin   = "/api/v1/checkin"
+	PathSpeedtest = "/api/v1/speedtest"
+)
+
+// MaxBodyBytes bounds every agent API request body. A report of a machine
+// with many disks and interfaces stays far below it.
+const MaxBodyBytes = 1 << 20

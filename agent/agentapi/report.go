@@ -66,6 +66,8 @@ type HostFacts struct {
 	Model        string `json:"model,omitempty"`
 	Serial       string `json:"serial,omitempty"`
 	HardwareUUID string `json:"hardware_uuid,omitempty"`
+	// IdentityNote says why identity fields are empty, when they are.
+	IdentityNote string `json:"identity_note,omitempty"`
 
 	CPUModel    string `json:"cpu_model,omitempty"`
 	CPUCores    int    `json:"cpu_cores"`    // logical

@@ -1,0 +1,85 @@
+package agentapi
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// Bounds on what a report may hold. They are far above what a real machine
+// reports and keep a buggy or hostile agent from filling etcd.
+const (
+	MaxStringLen     = 1024
+	MaxListLen       = 512
+	MaxExtraFacts    = 32
+	MaxFingerprintLn = 64
+)
+
+// Validate checks a report the server received: required fields present,
+// every string and list within bounds. The error names the offending field.
+func (r *Report) Validate() error {
+	if r.Schema < 1 {
+		return fmt.Errorf("schema: want >= 1, got %d", r.Schema)
+	}
+	if r.Seq == 0 {
+		return fmt.Errorf("seq: want >= 1")
+	}
+	if r.Fingerprint == "" || len(r.Fingerprint) > MaxFingerprintLn {
+		return fmt.Errorf("fingerprint: want 1 to %d characters", MaxFingerprintLn)
+	}
+	if r.CollectedAt.IsZero() {
+		return fmt.Errorf("collected_at: missing")
+	}
+	if len(r.Extra) > MaxExtraFacts {
+		return fmt.Errorf("extra: %d facts, at most %d", len(r.Extra), MaxExtraFacts)
+	}
+	return checkBounds(reflect.ValueOf(r).Elem(), "report")
+}
+
+// checkBounds walks v and rejects strings and lists over the bounds.
+func checkBounds(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.String:
+		if v.Len() > MaxStringLen {
+			return fmt.Errorf("%s: %d bytes, at most %d", path, v.Len(), MaxStringLen)
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return checkBounds(v.Elem(), path)
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 { // json.RawMessage: bounded by the body limit
+			return nil
+		}
+		if v.Len() > MaxListLen {
+			return fmt.Errorf("%s: %d entries, at most %d", path, v.Len(), MaxListLen)
+		}
+		for i := range v.Len() {
+			if err := checkBounds(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			if k.Kind() == reflect.String && k.Len() > MaxStringLen {
+				return fmt.Errorf("%s: key of %d bytes, at most %d", path, k.Len(), MaxStringLen)
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			if err := checkBounds(v.Field(i), path+"."+name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+package main
+
+const defaultStateDir = "/Library/Application Support/parc-agent"

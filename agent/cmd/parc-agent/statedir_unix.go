@@ -1,0 +1,5 @@
+//go:build !windows && !darwin
+
+package main
+
+const defaultStateDir = "/var/lib/parc-agent"

@@ -1,0 +1,3 @@
+package main
+
+const defaultStateDir = `C:\ProgramData\parc\agent`

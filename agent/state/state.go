@@ -1,0 +1,100 @@
+// Package state keeps what the agent must remember across restarts: its
+// identity and credential, and the sequence number and fingerprint of the
+// last report the server acknowledged. The file is readable by its owner
+// only and replaced atomically, so a crash never leaves half a state.
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// FileName is the state file in the agent's state dir.
+const FileName = "state.json"
+
+// State is the agent's memory.
+type State struct {
+	Server     string    `json:"server,omitempty"`
+	AgentID    string    `json:"agent_id,omitempty"`
+	Credential string    `json:"credential,omitempty"`
+	Site       string    `json:"site,omitempty"`
+	Role       string    `json:"role,omitempty"`
+	EnrolledAt time.Time `json:"enrolled_at,omitzero"`
+
+	// LastSeq is the sequence number given to the newest report produced.
+	LastSeq uint64 `json:"last_seq"`
+	// AckedSeq and AckedFingerprint describe the newest report the server
+	// acknowledged: while the content stays the same, heartbeats suffice.
+	AckedSeq         uint64 `json:"acked_seq"`
+	AckedFingerprint string `json:"acked_fingerprint,omitempty"`
+}
+
+// Enrolled reports whether the agent holds a credential.
+func (s State) Enrolled() bool { return s.Credential != "" }
+
+// Load reads the state in dir; a missing file is a fresh agent.
+func Load(dir string) (State, error) {
+	var s State
+	data, err := os.ReadFile(filepath.Join(dir, FileName))
+	if errors.Is(err, os.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("reading agent state: %w", err)
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("agent state %s is corrupt (%w); move it away to enroll again", filepath.Join(dir, FileName), err)
+	}
+	return s, nil
+}
+
+// Save writes the state to dir, mode 0600, atomically and durably.
+func (s State) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating state dir: %w", err)
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, FileName), data, 0o600)
+}
+
+// WriteFileAtomic replaces path with data: temp file, fsync, rename, fsync
+// of the directory. After a crash the file holds the old or the new data.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(perm); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("replacing %s: %w", path, err)
+	}
+	ok = true
+	return syncDir(dir)
+}

@@ -1,0 +1,74 @@
+// Command parc-server is parc's control plane: the agent and admin APIs on
+// top of etcd (embedded by default).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parc-project/parc/controlplane/config"
+	"github.com/parc-project/parc/controlplane/server"
+)
+
+func main() {
+	cmd := &cobra.Command{
+		Use:           "parc-server",
+		Short:         "parc control plane: agent API, admin API and web UI on etcd",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return run(ctx, cfg, newLogger(cfg))
+		},
+	}
+	config.Flags(cmd.Flags())
+	if err := cmd.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "parc-server:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	// Listen before starting etcd: a port already taken is the most common
+	// start-up mistake and should not cost an etcd start.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	srv, err := server.New(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	serveErr := srv.Serve(ctx, ln)
+	if err := srv.Close(); err != nil && serveErr == nil {
+		serveErr = fmt.Errorf("closing: %w", err)
+	}
+	if serveErr == nil {
+		log.Info("parc-server stopped cleanly")
+	}
+	return serveErr
+}
+
+func newLogger(cfg config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // validated by config
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

@@ -1,0 +1,184 @@
+// Package config turns parc-server's configuration (a YAML file, PARC_*
+// environment variables and flags, in rising precedence) into a typed,
+// validated Config.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/parc-project/parc/controlplane/store"
+)
+
+// Config is parc-server's configuration.
+type Config struct {
+	Listen  string
+	DataDir string
+
+	EtcdEndpoints           []string
+	EtcdName                string
+	EtcdClientURL           string
+	EtcdPeerURL             string
+	EtcdInitialCluster      string
+	EtcdInitialClusterState string
+	EtcdClusterToken        string
+	EtcdQuotaBytes          int64
+	EtcdCompaction          time.Duration
+	Prefix                  string
+
+	LastSeenFlush        time.Duration
+	ReceiptsKept         int
+	ShutdownGrace        time.Duration
+	AgentCheckinInterval time.Duration
+
+	LogLevel  string
+	LogFormat string
+}
+
+// Keys, identical in the file, the flags and (upper-cased, PARC_ prefix,
+// '-' as '_') the environment.
+const (
+	keyListen             = "listen"
+	keyDataDir            = "data-dir"
+	keyEtcdEndpoints      = "etcd-endpoints"
+	keyEtcdName           = "etcd-name"
+	keyEtcdClientURL      = "etcd-client-url"
+	keyEtcdPeerURL        = "etcd-peer-url"
+	keyEtcdInitialCluster = "etcd-initial-cluster"
+	keyEtcdClusterState   = "etcd-initial-cluster-state"
+	keyEtcdClusterToken   = "etcd-initial-cluster-token"
+	keyEtcdQuota          = "etcd-quota-bytes"
+	keyEtcdCompaction     = "etcd-compaction-retention"
+	keyPrefix             = "etcd-prefix"
+	keyLastSeenFlush      = "lastseen-flush-interval"
+	keyReceiptsKept       = "report-receipts-kept"
+	keyShutdownGrace      = "shutdown-grace"
+	keyCheckinInterval    = "agent-checkin-interval"
+	keyLogLevel           = "log-level"
+	keyLogFormat          = "log-format"
+)
+
+// Flags declares every setting on fs with its default and help.
+func Flags(fs *pflag.FlagSet) {
+	fs.String("config", "", "configuration file (YAML); see configs/parc-server.yaml")
+	fs.String(keyListen, "127.0.0.1:8080", "address the APIs and web UI listen on")
+	fs.String(keyDataDir, "./parc-data", "directory for the embedded etcd member, the admin token and certificates")
+	fs.StringSlice(keyEtcdEndpoints, nil, "external etcd endpoints; when set, no embedded member is started")
+	fs.String(keyEtcdName, "default", "name of the embedded etcd member (unique within a cluster)")
+	fs.String(keyEtcdClientURL, "http://127.0.0.1:2379", "client URL of the embedded etcd member")
+	fs.String(keyEtcdPeerURL, "http://127.0.0.1:2380", "peer URL of the embedded etcd member")
+	fs.String(keyEtcdInitialCluster, "", "embedded cluster members as name=peerURL,... (empty: a single node)")
+	fs.String(keyEtcdClusterState, "new", `"new" to bootstrap the embedded cluster, "existing" to join one`)
+	fs.String(keyEtcdClusterToken, "parc", "token that tells this embedded cluster apart from others")
+	fs.Int64(keyEtcdQuota, 0, "etcd backend quota in bytes (0: etcd's default, 2 GiB)")
+	fs.Duration(keyEtcdCompaction, time.Hour, "revision history the embedded etcd keeps before compacting")
+	fs.String(keyPrefix, store.DefaultPrefix, "etcd key prefix under which parc keeps everything")
+	fs.Duration(keyLastSeenFlush, 5*time.Second, "how often coalesced last-seen times are written to etcd (the most a crash loses)")
+	fs.Int(keyReceiptsKept, 16, "report receipts kept per unit")
+	fs.Duration(keyShutdownGrace, 20*time.Second, "on SIGTERM, how long requests in flight may take to finish")
+	fs.Duration(keyCheckinInterval, 0, "check-in interval the server asks agents to use (0: the agent's own)")
+	fs.String(keyLogLevel, "info", "log level: debug, info, warn, error")
+	fs.String(keyLogFormat, "text", "log format: text or json")
+}
+
+// Load reads the configuration from the file named by --config (if any),
+// the environment and the flags in fs, which Flags declared and the caller
+// parsed.
+func Load(fs *pflag.FlagSet) (Config, error) {
+	v := viper.New()
+	if err := v.BindPFlags(fs); err != nil {
+		return Config{}, fmt.Errorf("binding flags: %w", err)
+	}
+	v.SetEnvPrefix("PARC")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	if file := v.GetString("config"); file != "" {
+		v.SetConfigFile(file)
+		if err := v.ReadInConfig(); err != nil {
+			return Config{}, fmt.Errorf("reading configuration %s: %w", file, err)
+		}
+	}
+	cfg := Config{
+		Listen:                  v.GetString(keyListen),
+		DataDir:                 v.GetString(keyDataDir),
+		EtcdEndpoints:           nonEmpty(v.GetStringSlice(keyEtcdEndpoints)),
+		EtcdName:                v.GetString(keyEtcdName),
+		EtcdClientURL:           v.GetString(keyEtcdClientURL),
+		EtcdPeerURL:             v.GetString(keyEtcdPeerURL),
+		EtcdInitialCluster:      v.GetString(keyEtcdInitialCluster),
+		EtcdInitialClusterState: v.GetString(keyEtcdClusterState),
+		EtcdClusterToken:        v.GetString(keyEtcdClusterToken),
+		EtcdQuotaBytes:          v.GetInt64(keyEtcdQuota),
+		EtcdCompaction:          v.GetDuration(keyEtcdCompaction),
+		Prefix:                  v.GetString(keyPrefix),
+		LastSeenFlush:           v.GetDuration(keyLastSeenFlush),
+		ReceiptsKept:            v.GetInt(keyReceiptsKept),
+		ShutdownGrace:           v.GetDuration(keyShutdownGrace),
+		AgentCheckinInterval:    v.GetDuration(keyCheckinInterval),
+		LogLevel:                v.GetString(keyLogLevel),
+		LogFormat:               v.GetString(keyLogFormat),
+	}
+	return cfg, cfg.Validate()
+}
+
+// nonEmpty drops empty entries: PARC_ETCD_ENDPOINTS="" means none.
+func nonEmpty(in []string) []string {
+	var out []string
+	for _, s := range in {
+		for _, part := range strings.Split(s, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("%s %q: want host:port", keyListen, c.Listen))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, fmt.Errorf("%s: required", keyDataDir))
+	}
+	if len(c.EtcdEndpoints) == 0 {
+		if c.EtcdName == "" {
+			errs = append(errs, fmt.Errorf("%s: required for the embedded member", keyEtcdName))
+		}
+		if c.EtcdInitialClusterState != "new" && c.EtcdInitialClusterState != "existing" {
+			errs = append(errs, fmt.Errorf("%s %q: want new or existing", keyEtcdClusterState, c.EtcdInitialClusterState))
+		}
+	}
+	if !strings.HasPrefix(c.Prefix, "/") {
+		errs = append(errs, fmt.Errorf("%s %q: must start with /", keyPrefix, c.Prefix))
+	}
+	if c.LastSeenFlush < 100*time.Millisecond || c.LastSeenFlush > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("%s %s: want 100ms to 5m", keyLastSeenFlush, c.LastSeenFlush))
+	}
+	if c.ReceiptsKept < 1 || c.ReceiptsKept > 10000 {
+		errs = append(errs, fmt.Errorf("%s %d: want 1 to 10000", keyReceiptsKept, c.ReceiptsKept))
+	}
+	if c.ShutdownGrace <= 0 {
+		errs = append(errs, fmt.Errorf("%s: must be positive", keyShutdownGrace))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("%s %q: want debug, info, warn or error", keyLogLevel, c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("%s %q: want text or json", keyLogFormat, c.LogFormat))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid configuration:\n%w", errors.Join(errs...))
+	}
+	return nil
+}

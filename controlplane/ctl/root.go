@@ -1,0 +1,111 @@
+// Package ctl is parcctl, the command line for technicians, coordinators
+// and administrators: each file adds the commands of one area of the admin
+// API.
+package ctl
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+)
+
+// app is what every command needs: where to print and how to reach the
+// server.
+type app struct {
+	v   *viper.Viper
+	out io.Writer
+}
+
+// NewRootCommand returns parcctl's command tree, printing to out.
+func NewRootCommand(out io.Writer) *cobra.Command {
+	a := &app{v: viper.New(), out: out}
+	root := &cobra.Command{
+		Use:           "parcctl",
+		Short:         "parcctl: the command line of parc (units, readiness, loans, continuity)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.loadConfig(cmd)
+		},
+	}
+	root.SetOut(out)
+	pf := root.PersistentFlags()
+	pf.String("server", "", "parc-server URL (PARC_SERVER)")
+	pf.String("token", "", "user token (PARC_TOKEN)")
+	pf.String("token-file", "", "file holding the user token, such as the server's admin.token (PARC_TOKEN_FILE)")
+	pf.String("config", "", "config file (default ~/.config/parc/parcctl.yaml)")
+	pf.StringP("output", "o", "table", "output format: table or json")
+	root.AddCommand(a.statusCommand(), a.unitsCommand(), a.enrollTokenCommand())
+	return root
+}
+
+func (a *app) loadConfig(cmd *cobra.Command) error {
+	if err := a.v.BindPFlags(cmd.Flags()); err != nil {
+		return err
+	}
+	a.v.SetEnvPrefix("PARC")
+	a.v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	a.v.AutomaticEnv()
+	file := a.v.GetString("config")
+	if file == "" {
+		if dir, err := os.UserConfigDir(); err == nil {
+			if p := filepath.Join(dir, "parc", "parcctl.yaml"); fileExists(p) {
+				file = p
+			}
+		}
+	}
+	if file != "" {
+		a.v.SetConfigFile(file)
+		if err := a.v.ReadInConfig(); err != nil {
+			return fmt.Errorf("reading %s: %w", file, err)
+		}
+	}
+	switch o := a.v.GetString("output"); o {
+	case "table", "json":
+	default:
+		return fmt.Errorf("--output %q: want table or json", o)
+	}
+	return nil
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func (a *app) client() (*Client, error) {
+	token := a.v.GetString("token")
+	if token == "" {
+		if f := a.v.GetString("token-file"); f != "" {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("reading token file: %w", err)
+			}
+			token = strings.TrimSpace(string(data))
+		}
+	}
+	return NewClient(a.v.GetString("server"), token, nil)
+}
+
+func (a *app) json() bool { return a.v.GetString("output") == "json" }
+
+// printJSON writes v indented.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// table writes rows under a header, aligned.
+func (a *app) table(header []string, rows [][]string) error {
+	w := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(w, strings.Join(r, "\t"))
+	}
+	return w.Flush()
+}

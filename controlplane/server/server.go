@@ -1,0 +1,187 @@
+// Package server assembles parc-server: etcd (embedded or external), the
+// caches, the agent and admin APIs, and their orderly start and stop.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/parc-project/parc/agent/agentapi"
+	"github.com/parc-project/parc/controlplane/agents"
+	"github.com/parc-project/parc/controlplane/auth"
+	"github.com/parc-project/parc/controlplane/config"
+	"github.com/parc-project/parc/controlplane/etcdnode"
+	"github.com/parc-project/parc/controlplane/httpapi"
+	"github.com/parc-project/parc/controlplane/lastseen"
+	"github.com/parc-project/parc/controlplane/store"
+	"github.com/parc-project/parc/controlplane/tokenadmin"
+	"github.com/parc-project/parc/controlplane/units"
+)
+
+// Server is a running parc-server.
+type Server struct {
+	cfg  config.Config
+	log  *slog.Logger
+	now  func() time.Time
+	node *etcdnode.Node
+
+	Store    *store.Store
+	Tokens   *auth.Tokens
+	Registry *agents.Registry
+	LastSeen *lastseen.Coalescer
+	// Router lists every registered route (the role tests walk it).
+	Router *httpapi.Router
+
+	handler http.Handler
+	// bg runs caches; flush runs the last-seen coalescer, stopped only
+	// after HTTP has drained so the final flush sees every heartbeat.
+	bgCancel, flushCancel context.CancelFunc
+	bg, flush             sync.WaitGroup
+}
+
+// New starts etcd and every background part, and prepares the HTTP handler.
+// Serve starts answering; Close stops everything.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, log: log, now: time.Now}
+	node, err := etcdnode.Start(ctx, etcdnode.Config{
+		Endpoints: cfg.EtcdEndpoints, DataDir: cfg.DataDir, Name: cfg.EtcdName,
+		ClientURL: cfg.EtcdClientURL, PeerURL: cfg.EtcdPeerURL,
+		InitialCluster: cfg.EtcdInitialCluster, ClusterState: cfg.EtcdInitialClusterState,
+		ClusterToken: cfg.EtcdClusterToken, QuotaBytes: cfg.EtcdQuotaBytes,
+		CompactionRetention: cfg.EtcdCompaction,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	s.node = node
+	s.Store = store.New(node.Client, cfg.Prefix)
+
+	s.Tokens = auth.NewTokens(s.Store, log, s.now)
+	s.Registry = agents.NewRegistry(s.Store, log)
+	s.LastSeen = lastseen.New(s.Store, cfg.LastSeenFlush, log)
+	reports := agents.NewReports(s.Store, cfg.ReceiptsKept)
+
+	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.bgCancel = bgCancel
+	s.goBackground(func() { s.Tokens.Cache().Run(bgCtx) })
+	s.goBackground(func() { s.Registry.Cache().Run(bgCtx) })
+	flushCtx, flushCancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.flushCancel = flushCancel
+	s.flush.Add(1)
+	go func() { defer s.flush.Done(); s.LastSeen.Run(flushCtx, cfg.ShutdownGrace) }()
+
+	readyCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for _, wait := range []func(context.Context) error{s.Tokens.Cache().WaitReady, s.Registry.Cache().WaitReady} {
+		if err := wait(readyCtx); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("loading state from etcd: %w", err)
+		}
+	}
+	path, err := s.Tokens.Bootstrap(ctx, cfg.DataDir)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if path != "" {
+		log.Info("first start: admin token written (readable by this user only); use it with parcctl --token-file or PARC_TOKEN", "file", path)
+	}
+
+	mux := http.NewServeMux()
+	s.Router = httpapi.NewRouter(mux, &auth.Authenticator{Users: s.Tokens, Agents: s.Registry}, log)
+	s.Router.Public("GET /healthz", s.healthz)
+	s.Router.Public("GET /readyz", s.readyz)
+	enrollTokens := auth.NewEnrollTokens(s.Store, s.now)
+	(&agents.Service{
+		Store: s.Store, Registry: s.Registry, Reports: reports, EnrollTokens: enrollTokens,
+		LastSeen: s.LastSeen, Now: s.now, Log: log,
+		Policy: agentapi.Policy{CheckinIntervalSeconds: int(cfg.AgentCheckinInterval.Seconds())},
+	}).Register(s.Router)
+	(&units.Service{Store: s.Store, Registry: s.Registry, Reports: reports, LastSeen: s.LastSeen, Log: log}).Register(s.Router)
+	(&tokenadmin.Service{EnrollTokens: enrollTokens}).Register(s.Router)
+	s.handler = mux
+	return s, nil
+}
+
+func (s *Server) goBackground(fn func()) {
+	s.bg.Add(1)
+	go func() { defer s.bg.Done(); fn() }()
+}
+
+// Handler is the HTTP handler of every API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// EtcdErr reports a fatal error of the embedded etcd member.
+func (s *Server) EtcdErr() <-chan error { return s.node.Err() }
+
+// Serve answers HTTP on ln until ctx ends, then stops accepting, lets
+// requests in flight finish within the shutdown grace, and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("parc-server listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving HTTP: %w", err)
+	case err := <-s.EtcdErr():
+		srv.Close()
+		return fmt.Errorf("embedded etcd failed: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing requests in flight", "grace", s.cfg.ShutdownGrace)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutting down HTTP: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close flushes last-seen times, stops the background work and closes etcd.
+func (s *Server) Close() error {
+	s.flushCancel()
+	s.flush.Wait()
+	s.bgCancel()
+	s.bg.Wait()
+	return s.node.Close()
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// readyTimeout bounds the etcd round trip of /readyz: a load balancer
+// asking must get an answer even when etcd has lost its quorum.
+const readyTimeout = 2 * time.Second
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	// A linearizable read needs the etcd leader and a quorum: exactly
+	// what writes need.
+	if _, err := s.Store.Client.Get(ctx, s.Store.Root()+"meta/ready"); err != nil {
+		return &httpapi.Error{Status: http.StatusServiceUnavailable, Msg: "not ready", Detail: "etcd does not answer: " + err.Error()}
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}

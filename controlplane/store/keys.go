@@ -1,0 +1,84 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+)
+
+// LayoutVersion is the version of the key layout below. A change of layout
+// that old servers cannot read gets a new version, and a migration.
+const LayoutVersion = "v1"
+
+// The key layout, under Root() (e.g. /parc/v1/). IDs are validated by
+// ValidID before they become part of a key, so a key never holds a "/".
+//
+//	agents/<agentID>                 an enrolled agent: identity, credential hash, site, role
+//	observed/<agentID>               the agent's latest report, as acknowledged
+//	reportlog/<agentID>/<seq>        one small receipt per report stored (seq zero-padded)
+//	lastseen/<agentID>               server time of the last check-in, unix seconds
+//	tokens/<tokenID>                 a user token: role, name, hash of its secret
+//	enrolltokens/<tokenID>           an enroll token: site, role, uses, expiry, hash
+const (
+	KindAgents       = "agents"
+	KindObserved     = "observed"
+	KindReportLog    = "reportlog"
+	KindLastSeen     = "lastseen"
+	KindTokens       = "tokens"
+	KindEnrollTokens = "enrolltokens"
+)
+
+// Key builds the key of a record: Root()/kind/id[/sub...].
+func (s *Store) Key(kind string, id string, sub ...string) string {
+	var b strings.Builder
+	b.WriteString(s.root)
+	b.WriteString(kind)
+	b.WriteByte('/')
+	b.WriteString(id)
+	for _, p := range sub {
+		b.WriteByte('/')
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// Prefix is the prefix of every key of a kind: Root()/kind/.
+func (s *Store) Prefix(kind string) string { return s.root + kind + "/" }
+
+// IDFromKey returns the id part of a key built by Key(kind, id, ...).
+func (s *Store) IDFromKey(kind, key string) string {
+	rest := strings.TrimPrefix(key, s.Prefix(kind))
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return rest[:i]
+	}
+	return rest
+}
+
+// SeqKey formats a sequence number so that keys sort in numeric order.
+func SeqKey(seq uint64) string { return fmt.Sprintf("%020d", seq) }
+
+// MaxIDLen bounds ids in keys and URLs.
+const MaxIDLen = 128
+
+// ValidID reports whether id may be used in a key: 1 to MaxIDLen characters
+// of letters, digits, '-', '_', '.', ':' and '@', not "." or "..". Asset
+// tags people type ("LP-0042", "ECOLE.JAURES:12") fit; path tricks do not.
+func ValidID(id string) error {
+	if id == "" {
+		return fmt.Errorf("empty id")
+	}
+	if len(id) > MaxIDLen {
+		return fmt.Errorf("id longer than %d characters", MaxIDLen)
+	}
+	if id == "." || id == ".." {
+		return fmt.Errorf("id %q not allowed", id)
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case r == '-', r == '_', r == '.', r == ':', r == '@':
+		default:
+			return fmt.Errorf("id %q: character %q not allowed (letters, digits, - _ . : @)", id, r)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,287 @@
+// Package servertest starts real parc binaries and servers for tests: built
+// once per test process, on random free ports on 127.0.0.1, in temp dirs,
+// stopped when the test ends.
+package servertest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+// Commands built by Binaries, by name.
+var commands = map[string]string{
+	"parc-server": "./controlplane/cmd/parc-server",
+	"parcctl":     "./controlplane/cmd/parcctl",
+	"parc-agent":  "./agent/cmd/parc-agent",
+}
+
+// Binaries builds parc's commands once per test process and returns the
+// directory holding them. Call Cleanup from TestMain to remove it.
+func Binaries(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := moduleRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildDir, err = os.MkdirTemp("", "parc-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		args := []string{"build", "-o", buildDir + string(os.PathSeparator)}
+		for _, pkg := range commands {
+			args = append(args, pkg)
+		}
+		cmd := exec.Command("go", args...)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building parc binaries: %v", buildErr)
+	}
+	return buildDir
+}
+
+// Cleanup removes the binaries Binaries built.
+func Cleanup() {
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+}
+
+// Bin returns the path of a built command.
+func Bin(t testing.TB, name string) string {
+	return filepath.Join(Binaries(t), name)
+}
+
+func moduleRoot() (string, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", fmt.Errorf("cannot locate the module")
+	}
+	return filepath.Abs(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Server is a parc-server process.
+type Server struct {
+	t       testing.TB
+	URL     string
+	DataDir string
+	// Args are the flags it runs with (Restart reuses them).
+	Args []string
+	// EtcdClientURL is the embedded member's client URL ("" when external).
+	EtcdClientURL string
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+	logs *bytes.Buffer
+}
+
+// Options shape a server.
+type Options struct {
+	// DataDir to use; a fresh temp dir when empty.
+	DataDir string
+	// EtcdEndpoints makes the server use an external etcd.
+	EtcdEndpoints []string
+	// Args are added to the command line.
+	Args []string
+}
+
+// StartServer starts parc-server on free ports and waits until it is ready.
+// It is stopped (SIGKILL if need be) when the test ends.
+func StartServer(t testing.TB, opt Options) *Server {
+	t.Helper()
+	dataDir := opt.DataDir
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	port := FreePort(t)
+	s := &Server{t: t, URL: fmt.Sprintf("http://127.0.0.1:%d", port), DataDir: dataDir}
+	s.Args = []string{"--data-dir", dataDir, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--log-level", "debug"}
+	if len(opt.EtcdEndpoints) > 0 {
+		s.Args = append(s.Args, "--etcd-endpoints", strings.Join(opt.EtcdEndpoints, ","))
+	} else {
+		s.EtcdClientURL = fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
+		s.Args = append(s.Args, "--etcd-client-url", s.EtcdClientURL,
+			"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
+	}
+	s.Args = append(s.Args, opt.Args...)
+	s.start()
+	t.Cleanup(func() {
+		s.Kill()
+		if t.Failed() {
+			t.Logf("parc-server log:\n%s", s.Logs())
+		}
+	})
+	return s
+}
+
+func (s *Server) start() {
+	s.t.Helper()
+	s.mu.Lock()
+	s.logs = &bytes.Buffer{}
+	cmd := exec.Command(Bin(s.t, "parc-server"), s.Args...)
+	cmd.Stdout, cmd.Stderr = syncWriter{&s.mu, s.logs}, syncWriter{&s.mu, s.logs}
+	if err := cmd.Start(); err != nil {
+		s.mu.Unlock()
+		s.t.Fatalf("starting parc-server: %v", err)
+	}
+	s.cmd, s.done = cmd, make(chan struct{})
+	done := s.done
+	s.mu.Unlock()
+	go func() { cmd.Wait(); close(done) }()
+	s.WaitReady(time.Minute)
+}
+
+type syncWriter struct {
+	mu  *sync.Mutex
+	buf *bytes.Buffer
+}
+
+func (w syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+// Logs returns what the server printed so far.
+func (s *Server) Logs() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logs.String()
+}
+
+// WaitReady waits until /readyz answers 200.
+func (s *Server) WaitReady(timeout time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			s.t.Fatalf("parc-server exited while starting:\n%s", s.Logs())
+		default:
+		}
+		resp, err := http.Get(s.URL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("parc-server not ready after %s:\n%s", timeout, s.Logs())
+}
+
+// AdminToken reads the admin token the server wrote on its first start.
+func (s *Server) AdminToken() string {
+	s.t.Helper()
+	data, err := os.ReadFile(filepath.Join(s.DataDir, "admin.token"))
+	if err != nil {
+		s.t.Fatalf("reading admin token: %v", err)
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// Kill sends SIGKILL and waits for the process to end.
+func (s *Server) Kill() {
+	s.signal(syscall.SIGKILL, 10*time.Second)
+}
+
+// Stop sends SIGTERM and waits for a clean exit, failing the test if the
+// server does not exit within timeout or exits with an error.
+func (s *Server) Stop(timeout time.Duration) {
+	s.t.Helper()
+	s.signal(syscall.SIGTERM, timeout)
+	s.mu.Lock()
+	state := s.cmd.ProcessState
+	s.mu.Unlock()
+	if state == nil || !state.Success() {
+		s.t.Fatalf("parc-server did not stop cleanly (%v):\n%s", state, s.Logs())
+	}
+}
+
+func (s *Server) signal(sig syscall.Signal, timeout time.Duration) {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	select {
+	case <-done:
+		return
+	default:
+	}
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// Restart starts the server again with the same flags and data dir.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.start()
+}
+
+// Run runs a command built by Binaries and returns its standard output;
+// the test fails if it exits with an error.
+func Run(t testing.TB, env []string, name string, args ...string) string {
+	t.Helper()
+	out, errOut, err := RunErr(t, env, name, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", name, strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+// RunErr runs a built command and returns its output and error.
+func RunErr(t testing.TB, env []string, name string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Bin(t, name), args...)
+	cmd.Env = append(os.Environ(), env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.String(), e.String(), err
+}

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -82,12 +81,16 @@ func (t *Tokens) Bootstrap(ctx context.Context, dataDir string) (string, error) 
 		return "", err
 	}
 	marker := t.store.Root() + bootstrapKey
-	// Write the file before the token exists: if writing fails, nothing is
-	// left in etcd that nobody can use.
+	// Write the token to a side file before it exists in etcd, and move it
+	// into place only once the transaction made it real: a failed write
+	// leaves nothing in etcd that nobody can use, and a store bootstrapped
+	// before keeps its admin.token untouched.
 	path := filepath.Join(dataDir, AdminTokenFile)
-	if err := writeSecretFile(path, cred.String()+"\n"); err != nil {
+	pending := path + ".pending"
+	if err := writeSecretFile(pending, cred.String()+"\n"); err != nil {
 		return "", err
 	}
+	defer os.Remove(pending)
 	resp, err := t.store.Client.Txn(ctx).
 		If(clientv3.Compare(clientv3.Version(marker), "=", 0)).
 		Then(
@@ -98,12 +101,10 @@ func (t *Tokens) Bootstrap(ctx context.Context, dataDir string) (string, error) 
 		return "", fmt.Errorf("bootstrapping admin token: %w", err)
 	}
 	if !resp.Succeeded {
-		// Bootstrapped before (or by another replica): the token in the
-		// file we just wrote does not exist, so do not leave it behind.
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("removing unused %s: %w", path, err)
-		}
-		return "", nil
+		return "", nil // bootstrapped before, or by another replica
+	}
+	if err := os.Rename(pending, path); err != nil {
+		return "", fmt.Errorf("admin token created but not saved; create another with an existing admin token: %w", err)
 	}
 	t.cache.Set(tok.ID, tok)
 	return path, nil

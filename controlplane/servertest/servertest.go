@@ -42,6 +42,7 @@ var commands = map[string]string{
 	"parc-server": "./controlplane/cmd/parc-server",
 	"parcctl":     "./controlplane/cmd/parcctl",
 	"parc-agent":  "./agent/cmd/parc-agent",
+	"testetcd":    "./controlplane/servertest/testetcd",
 }
 
 // Binaries builds parc's commands once per test process and returns the

@@ -26,7 +26,7 @@ trap stop INT TERM EXIT
 
 "$BIN/parc-server" --data-dir "$RUN/server" --listen "127.0.0.1:${PORT}" \
   --etcd-client-url "http://127.0.0.1:${ETCD_CLIENT}" --etcd-peer-url "http://127.0.0.1:${ETCD_PEER}" \
-  2> >(sed -u 's/^/[server] /' >&2) &
+  2> >(trap '' INT TERM; sed -u 's/^/[server] /' >&2) &
 server_pid=$!
 
 export PARC_SERVER="$SERVER_URL" PARC_TOKEN_FILE="$RUN/server/admin.token"
@@ -37,7 +37,7 @@ if [ ! -s "$RUN/agent/state.json" ]; then
   token=$("$BIN/parcctl" enroll-token create --role loaner --max-uses 1 --ttl 1h --quiet)
   agent_args+=(--enroll-token "$token")
 fi
-"$BIN/parc-agent" "${agent_args[@]}" 2> >(sed -u 's/^/[agent]  /' >&2) &
+"$BIN/parc-agent" "${agent_args[@]}" 2> >(trap '' INT TERM; sed -u 's/^/[agent]  /' >&2) &
 agent_pid=$!
 
 cat <<MSG

@@ -1,0 +1,48 @@
+package agentapi
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(*Report)
+		wantErr string
+	}{
+		{"valid", func(*Report) {}, ""},
+		{"no schema", func(r *Report) { r.Schema = 0 }, "schema"},
+		{"no seq", func(r *Report) { r.Seq = 0 }, "seq"},
+		{"no fingerprint", func(r *Report) { r.Fingerprint = "" }, "fingerprint"},
+		{"long fingerprint", func(r *Report) { r.Fingerprint = strings.Repeat("f", 65) }, "fingerprint"},
+		{"no collection time", func(r *Report) { r.CollectedAt = time.Time{} }, "collected_at"},
+		{"long hostname", func(r *Report) { r.Host.Hostname = strings.Repeat("h", MaxStringLen+1) }, "report.host.hostname"},
+		{"too many disks", func(r *Report) { r.Host.Disks = make([]Disk, MaxListLen+1) }, "report.host.disks"},
+		{"long nested string", func(r *Report) {
+			r.Updates = &UpdatesFacts{Packages: []string{"ok", strings.Repeat("p", MaxStringLen+1)}}
+		}, "report.updates.packages[1]"},
+		{"too many extra facts", func(r *Report) {
+			r.Extra = map[string]json.RawMessage{}
+			for i := range MaxExtraFacts + 1 {
+				r.Extra[strings.Repeat("k", i+1)] = json.RawMessage(`1`)
+			}
+		}, "extra"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := baseReport()
+			r.Fingerprint = r.ComputeFingerprint()
+			tt.change(&r)
+			err := r.Validate()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("unexpected error %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("error %v, want one naming %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,75 @@
+package auth
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseCredential(t *testing.T) {
+	good, _ := NewCredential(KindAgent)
+	tests := []struct {
+		in      string
+		want    Credential
+		wantErr bool
+	}{
+		{in: good.String(), want: good},
+		{in: "  " + good.String() + "\n", want: good},
+		{in: "pu_abc.def", want: Credential{Kind: KindUser, ID: "abc", Secret: "def"}},
+		{in: "", wantErr: true},
+		{in: "pe_abc", wantErr: true},
+		{in: "pe_.def", wantErr: true},
+		{in: "pe_abc.", wantErr: true},
+		{in: "px_abc.def", wantErr: true},
+		{in: "pa_ABC.def", wantErr: true},
+		{in: "pa_ab/c.def", wantErr: true},
+		{in: "pa_abc.de f", wantErr: true},
+		{in: "pa_" + strings.Repeat("a", 65) + ".def", wantErr: true},
+		{in: "pa_abc." + strings.Repeat("s", 129), wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseCredential(tt.in)
+		if (err != nil) != tt.wantErr || (!tt.wantErr && got != tt.want) {
+			t.Errorf("ParseCredential(%q) = %+v, %v; want %+v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestSecretMatches(t *testing.T) {
+	c, hash := NewCredential(KindUser)
+	if !SecretMatches(hash, c.Secret) {
+		t.Error("a credential does not match its own hash")
+	}
+	if SecretMatches(hash, c.Secret+"x") || SecretMatches(hash, "") {
+		t.Error("a wrong secret matches")
+	}
+	if len(c.Secret) != 32 || len(c.ID) != 16 {
+		t.Errorf("id %q and secret lengths %d, %d; want 16 and 32", c.ID, len(c.ID), len(c.Secret))
+	}
+}
+
+func TestRoles(t *testing.T) {
+	tests := []struct {
+		role  Role
+		perm  Permission
+		allow bool
+	}{
+		{RoleAdmin, PermTokensAdmin, true},
+		{RoleTechnician, PermFleetWrite, true},
+		{RoleTechnician, PermLoansWrite, false},
+		{RoleTechnician, PermBorrowersRead, false},
+		{RoleCoordinator, PermLoansWrite, true},
+		{RoleCoordinator, PermFleetWrite, false},
+		{RoleViewer, PermFleetRead, true},
+		{RoleViewer, PermBorrowersRead, false},
+		{RoleViewer, PermLoansWrite, false},
+		{Role("root"), PermFleetRead, false},
+	}
+	for _, tt := range tests {
+		if got := tt.role.Allows(tt.perm); got != tt.allow {
+			t.Errorf("%s allows %s = %v, want %v", tt.role, tt.perm, got, tt.allow)
+		}
+	}
+	if p := (Principal{Kind: KindAgent, Role: RoleAdmin}); p.Allows(PermFleetRead) {
+		t.Error("an agent principal passes an admin permission")
+	}
+}

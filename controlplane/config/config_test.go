@@ -1,0 +1,51 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func load(t *testing.T, args []string, env map[string]string) (Config, error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	Flags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return Load(fs)
+}
+
+func TestPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "parc.yaml")
+	os.WriteFile(file, []byte("listen: 0.0.0.0:9000\ndata-dir: /from/file\nlastseen-flush-interval: 7s\n"), 0o600)
+	cfg, err := load(t, []string{"--config", file, "--data-dir", "/from/flag"},
+		map[string]string{"PARC_LISTEN": "127.0.0.1:9100", "PARC_ETCD_ENDPOINTS": "http://a:2379,http://b:2379"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != "/from/flag" || cfg.Listen != "127.0.0.1:9100" || cfg.LastSeenFlush.String() != "7s" {
+		t.Errorf("flag > env > file not respected: %+v", cfg)
+	}
+	if len(cfg.EtcdEndpoints) != 2 {
+		t.Errorf("etcd endpoints from the environment: %v", cfg.EtcdEndpoints)
+	}
+}
+
+func TestValidateReportsEverything(t *testing.T) {
+	_, err := load(t, []string{"--listen", "nope", "--log-level", "loud", "--report-receipts-kept", "0", "--etcd-prefix", "parc"}, nil)
+	if err == nil {
+		t.Fatal("invalid configuration accepted")
+	}
+	for _, want := range []string{"listen", "log-level", "report-receipts-kept", "etcd-prefix"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s:\n%v", want, err)
+		}
+	}
+}

@@ -1,0 +1,5 @@
+package server_test
+
+import clientv3 "go.etcd.io/etcd/client/v3"
+
+func clientPrefix() clientv3.OpOption { return clientv3.WithPrefix() }

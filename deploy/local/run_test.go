@@ -1,0 +1,90 @@
+// Package local holds `make run`'s script; this test runs it as a new user
+// would and checks the README's promise: this machine shows up as a unit in
+// parcctl units list within 10 seconds, and Ctrl-C stops everything.
+package local_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/parc-project/parc/controlplane/servertest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	servertest.Cleanup()
+	os.Exit(code)
+}
+
+func TestMakeRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole local setup")
+	}
+	bin := servertest.Binaries(t)
+	work := t.TempDir()
+	// The script runs from the repository root and keeps its data in .run/;
+	// run a copy of the layout in a temp dir so the developer's .run/ is
+	// left alone.
+	if err := os.MkdirAll(work+"/deploy/local", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script, _ := os.ReadFile("run.sh")
+	os.WriteFile(work+"/deploy/local/run.sh", script, 0o755)
+
+	port := servertest.FreePort(t)
+	cmd := exec.Command("bash", work+"/deploy/local/run.sh")
+	cmd.Env = append(os.Environ(), "BIN="+bin,
+		fmt.Sprintf("PARC_RUN_PORT=%d", port),
+		fmt.Sprintf("PARC_RUN_ETCD_CLIENT_PORT=%d", servertest.FreePort(t)),
+		fmt.Sprintf("PARC_RUN_ETCD_PEER_PORT=%d", servertest.FreePort(t)))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		if t.Failed() {
+			t.Logf("make run printed:\n%s", out.String())
+		}
+	}()
+
+	env := []string{fmt.Sprintf("PARC_SERVER=http://127.0.0.1:%d", port), "PARC_TOKEN_FILE=" + work + "/.run/server/admin.token"}
+	host, _ := os.Hostname()
+	var list string
+	for {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("this machine not in parcctl units list 10s after make run; last output:\n%s", list)
+		}
+		o, _, err := servertest.RunErr(t, env, "parcctl", "units", "list")
+		list = o
+		if err == nil && strings.Contains(o, host) && strings.Contains(o, "1 units") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("this machine listed %.1fs after make run", time.Since(start).Seconds())
+
+	// Ctrl-C: the terminal sends SIGINT to the whole foreground group.
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("make run did not stop within 30s of Ctrl-C")
+	}
+	for _, want := range []string{"parc is running", "stopped.", "parc-server stopped cleanly"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}

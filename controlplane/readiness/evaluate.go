@@ -1,0 +1,272 @@
+package readiness
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Result of one rule for one unit.
+type Result string
+
+// Results.
+const (
+	Pass    Result = "pass"
+	Fail    Result = "fail"
+	Unknown Result = "unknown"
+)
+
+// Reasons a rule's result is unknown.
+const (
+	ReasonMissing   = "missing"    // the fact never arrived
+	ReasonFailed    = "failed"     // the agent tried and failed to collect it
+	ReasonNeverSeen = "never_seen" // no agent ever reported for the unit
+)
+
+// Outcome is one rule's verdict on one unit, kept compact: the message is
+// rendered from the rule when shown, in the reader's language.
+type Outcome struct {
+	Rule      string `json:"rule"`
+	Result    Result `json:"result"`
+	Measured  string `json:"measured,omitempty"`
+	Threshold string `json:"threshold,omitempty"`
+	// Fact, Reason and Detail explain an unknown result.
+	Fact   string `json:"fact,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// State is a unit's readiness.
+type State string
+
+// States.
+const (
+	Ready    State = "ready"
+	NotReady State = "not_ready"
+	// StateUnknown: no rule failed, but some could not be judged. Unknown is
+	// not ready: a technician must look.
+	StateUnknown State = "unknown"
+)
+
+// Verdict is a unit's readiness with the outcomes that are not passes.
+type Verdict struct {
+	State    State
+	Outcomes []Outcome // failing and unknown rules only, in rule order
+}
+
+// Evaluate judges facts against the rules of role. lastSeen is the server
+// time of the unit's last check-in (zero: never); now is the server's clock.
+func (r *Rules) Evaluate(role string, f *Facts, lastSeen, now time.Time) Verdict {
+	v := Verdict{State: Ready}
+	for _, rule := range r.For(role) {
+		o := evaluate(rule, f, lastSeen, now)
+		switch o.Result {
+		case Fail:
+			v.State = NotReady
+		case Unknown:
+			if v.State == Ready {
+				v.State = StateUnknown
+			}
+		case Pass:
+			continue
+		}
+		v.Outcomes = append(v.Outcomes, o)
+	}
+	return v
+}
+
+func evaluate(rule Rule, f *Facts, lastSeen, now time.Time) Outcome {
+	o := Outcome{Rule: rule.ID}
+	unknown := func(fact string) Outcome {
+		o.Result, o.Fact = Unknown, fact
+		switch {
+		case f.ReportAt.IsZero() && lastSeen.IsZero():
+			o.Reason = ReasonNeverSeen
+		case f.Errors[fact] != "":
+			o.Reason, o.Detail = ReasonFailed, f.Errors[fact]
+		default:
+			o.Reason = ReasonMissing
+		}
+		return o
+	}
+	judge := func(ok bool, measured, threshold string) Outcome {
+		o.Result, o.Measured, o.Threshold = Fail, measured, threshold
+		if ok {
+			o.Result = Pass
+		}
+		return o
+	}
+
+	switch rule.Kind {
+	case KindUpdatesSecurity:
+		if f.Updates == nil {
+			return unknown(FactUpdates)
+		}
+		if f.Updates.PendingSecurity < 0 {
+			// The manager cannot tell security updates apart: judge every
+			// pending update as possibly one.
+			return judge(float64(f.Updates.Pending) <= *rule.Max, fmt.Sprintf("%d {security_not_told_apart}", f.Updates.Pending), num(*rule.Max))
+		}
+		return judge(float64(f.Updates.PendingSecurity) <= *rule.Max, strconv.Itoa(f.Updates.PendingSecurity), num(*rule.Max))
+	case KindUpdatesRecent:
+		if f.Updates == nil {
+			return unknown(FactUpdates)
+		}
+		if f.Updates.LastSuccess.IsZero() {
+			return judge(false, "{never}", days(rule.MaxAge))
+		}
+		age := now.Sub(f.Updates.LastSuccess)
+		return judge(age <= rule.MaxAge, days(age), days(rule.MaxAge))
+	case KindUpdatesReboot:
+		if f.Updates == nil {
+			return unknown(FactUpdates)
+		}
+		return judge(!f.Updates.RebootRequired, yesNo(f.Updates.RebootRequired), "{no}")
+	case KindRemoteSupport:
+		if !f.HasRemote {
+			return unknown(FactRemoteSupport)
+		}
+		var ready, installed []string
+		for _, t := range f.RemoteTools {
+			if len(rule.Values) > 0 && !slices.Contains(rule.Values, t.Name) {
+				continue
+			}
+			if t.Installed {
+				installed = append(installed, t.Name)
+			}
+			if t.Installed && t.Running {
+				ready = append(ready, t.Name)
+			}
+		}
+		measured := "{none}"
+		switch {
+		case len(ready) > 0:
+			measured = strings.Join(ready, ", ") + " {running}"
+		case len(installed) > 0:
+			measured = strings.Join(installed, ", ") + " {installed_not_running}"
+		}
+		threshold := "{one_tool_running}"
+		if len(rule.Values) > 0 {
+			threshold = "{one_of} " + strings.Join(rule.Values, ", ") + " {running}"
+		}
+		return judge(len(ready) > 0, measured, threshold)
+	case KindSoftware:
+		if f.Software == nil {
+			return unknown(FactSoftware)
+		}
+		var missing []string
+		for _, name := range rule.Values {
+			if !f.Software[normalizeName(name)] {
+				missing = append(missing, name)
+			}
+		}
+		measured := "{all_present}"
+		if len(missing) > 0 {
+			measured = "{missing} " + strings.Join(missing, ", ")
+		}
+		return judge(len(missing) == 0, measured, strings.Join(rule.Values, ", "))
+	case KindBandwidth:
+		if f.Bandwidth == nil {
+			return unknown(FactBandwidth)
+		}
+		age := now.Sub(f.Bandwidth.MeasuredAt)
+		threshold := fmt.Sprintf("%s Mbps, {measured_within} %s", num(*rule.Min), days(rule.MaxAge))
+		if age > rule.MaxAge {
+			return judge(false, fmt.Sprintf("%.1f Mbps {taken} %s {ago}", f.Bandwidth.Mbps, days(age)), threshold)
+		}
+		return judge(f.Bandwidth.Mbps >= *rule.Min, fmt.Sprintf("%.1f Mbps", f.Bandwidth.Mbps), threshold)
+	case KindBatteryHealth, KindBatteryCycles:
+		if f.Battery == nil {
+			if f.BatteryAbsent && !f.ReportAt.IsZero() {
+				return judge(false, "{no_battery}", thresholdOf(rule))
+			}
+			return unknown(FactBattery)
+		}
+		if rule.Kind == KindBatteryHealth {
+			return judge(f.Battery.HealthPercent >= *rule.Min, fmt.Sprintf("%.0f%%", f.Battery.HealthPercent), thresholdOf(rule))
+		}
+		if f.Battery.CycleCount < 0 {
+			return unknown(FactBattery) // the platform does not count cycles
+		}
+		return judge(float64(f.Battery.CycleCount) < *rule.Max, strconv.Itoa(f.Battery.CycleCount), thresholdOf(rule))
+	case KindDiskFree:
+		if f.SystemDisk == nil {
+			return unknown(FactDisk)
+		}
+		free := float64(f.SystemDisk.FreeBytes) / (1 << 30)
+		return judge(free >= *rule.Min, fmt.Sprintf("%.1f GiB {free_on} %s", free, f.SystemDisk.Mount), thresholdOf(rule))
+	case KindLastSeen:
+		if lastSeen.IsZero() {
+			return unknown(FactLastSeen)
+		}
+		age := now.Sub(lastSeen)
+		return judge(age <= rule.MaxAge, days(age)+" {ago}", days(rule.MaxAge))
+	case KindKioskSignatures:
+		if f.Kiosk == nil {
+			return unknown(FactKiosk)
+		}
+		if f.Kiosk.SignatureTime.IsZero() {
+			return judge(false, "{no_sigdb}", hours(rule.MaxAge))
+		}
+		age := now.Sub(f.Kiosk.SignatureTime)
+		return judge(age <= rule.MaxAge, hours(age), hours(rule.MaxAge))
+	case KindKioskInfections:
+		if f.Kiosk == nil {
+			return unknown(FactKiosk)
+		}
+		return judge(float64(f.Kiosk.LastScanUnhandled) <= *rule.Max, strconv.Itoa(f.Kiosk.LastScanUnhandled), num(*rule.Max))
+	case KindWebcam:
+		if f.Peripherals == nil {
+			return unknown(FactPeripherals)
+		}
+		return judge(float64(f.Peripherals.Cameras) >= *rule.Min, strconv.Itoa(f.Peripherals.Cameras), num(*rule.Min))
+	case KindHeadset:
+		if f.Peripherals == nil {
+			return unknown(FactPeripherals)
+		}
+		p := f.Peripherals
+		ok := p.Headset || (p.AudioInputs > 0 && p.AudioOutputs > 0)
+		return judge(ok, fmt.Sprintf("%d {inputs}, %d {outputs}", p.AudioInputs, p.AudioOutputs), "{mic_and_speaker}")
+	}
+	o.Result, o.Detail = Unknown, "rule kind not implemented: "+string(rule.Kind)
+	return o
+}
+
+func thresholdOf(rule Rule) string {
+	switch rule.Kind {
+	case KindBatteryHealth:
+		return num(*rule.Min) + "% {of_design}"
+	case KindBatteryCycles:
+		return "{below} " + num(*rule.Max) + " {cycles}"
+	case KindDiskFree:
+		return num(*rule.Min) + " GiB"
+	}
+	return ""
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func yesNo(b bool) string {
+	if b {
+		return "{yes}"
+	}
+	return "{no}"
+}
+
+// days formats a duration the way a technician reads an age.
+func days(d time.Duration) string {
+	if d < 48*time.Hour {
+		return hours(d)
+	}
+	return fmt.Sprintf("%d {days}", int(math.Round(d.Hours()/24)))
+}
+
+func hours(d time.Duration) string {
+	if d < time.Hour {
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%d h", int(d.Hours()))
+}

@@ -37,6 +37,13 @@ type Config struct {
 	ShutdownGrace        time.Duration
 	AgentCheckinInterval time.Duration
 
+	// ReadinessRules is the rules file; empty means the built-in defaults
+	// (configs/readiness.yaml).
+	ReadinessRules string
+	Resync         time.Duration
+	// Name identifies this replica (reconciler election, logs).
+	Name string
+
 	LogLevel  string
 	LogFormat string
 }
@@ -60,6 +67,9 @@ const (
 	keyReceiptsKept       = "report-receipts-kept"
 	keyShutdownGrace      = "shutdown-grace"
 	keyCheckinInterval    = "agent-checkin-interval"
+	keyReadinessRules     = "readiness-rules"
+	keyResync             = "reconcile-resync"
+	keyName               = "name"
 	keyLogLevel           = "log-level"
 	keyLogFormat          = "log-format"
 )
@@ -83,6 +93,9 @@ func Flags(fs *pflag.FlagSet) {
 	fs.Int(keyReceiptsKept, 16, "report receipts kept per unit")
 	fs.Duration(keyShutdownGrace, 20*time.Second, "on SIGTERM, how long requests in flight may take to finish")
 	fs.Duration(keyCheckinInterval, 0, "check-in interval the server asks agents to use (0: the agent's own)")
+	fs.String(keyReadinessRules, "", "readiness rules file (YAML); empty: the built-in rules of configs/readiness.yaml")
+	fs.Duration(keyResync, 2*time.Minute, "how often every unit is judged again without any event (what time alone changes)")
+	fs.String(keyName, "", "name of this replica (default: hostname and listen address)")
 	fs.String(keyLogLevel, "info", "log level: debug, info, warn, error")
 	fs.String(keyLogFormat, "text", "log format: text or json")
 }
@@ -121,6 +134,9 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		ReceiptsKept:            v.GetInt(keyReceiptsKept),
 		ShutdownGrace:           v.GetDuration(keyShutdownGrace),
 		AgentCheckinInterval:    v.GetDuration(keyCheckinInterval),
+		ReadinessRules:          v.GetString(keyReadinessRules),
+		Resync:                  v.GetDuration(keyResync),
+		Name:                    v.GetString(keyName),
 		LogLevel:                v.GetString(keyLogLevel),
 		LogFormat:               v.GetString(keyLogFormat),
 	}
@@ -168,6 +184,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownGrace <= 0 {
 		errs = append(errs, fmt.Errorf("%s: must be positive", keyShutdownGrace))
+	}
+	if c.Resync < time.Second {
+		errs = append(errs, fmt.Errorf("%s %s: at least 1s", keyResync, c.Resync))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

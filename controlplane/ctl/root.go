@@ -42,7 +42,9 @@ func NewRootCommand(out io.Writer) *cobra.Command {
 	pf.String("token-file", "", "file holding the user token, such as the server's admin.token (PARC_TOKEN_FILE)")
 	pf.String("config", "", "config file (default ~/.config/parc/parcctl.yaml)")
 	pf.StringP("output", "o", "table", "output format: table or json")
-	root.AddCommand(a.statusCommand(), a.unitsCommand(), a.enrollTokenCommand())
+	pf.String("lang", "", "language of messages: en or fr (default: from LANG)")
+	root.AddCommand(a.statusCommand(), a.unitsCommand(), a.enrollTokenCommand(), a.readinessCommand(),
+		a.sitesCommand(), a.classroomsCommand(), a.cartsCommand(), a.importCommand(), a.exportCommand())
 	return root
 }
 
@@ -92,6 +94,17 @@ func (a *app) client() (*Client, error) {
 }
 
 func (a *app) json() bool { return a.v.GetString("output") == "json" }
+
+// lang is the language of messages: --lang, else French when LANG says so.
+func (a *app) lang() string {
+	if l := a.v.GetString("lang"); l == "fr" || l == "en" {
+		return l
+	}
+	if strings.HasPrefix(os.Getenv("LANG"), "fr") {
+		return "fr"
+	}
+	return "en"
+}
 
 // printJSON writes v indented.
 func (a *app) printJSON(v any) error {

@@ -24,6 +24,9 @@ const (
 	ReasonMissing   = "missing"    // the fact never arrived
 	ReasonFailed    = "failed"     // the agent tried and failed to collect it
 	ReasonNeverSeen = "never_seen" // no agent ever reported for the unit
+	// ReasonAbsent qualifies a failure: the device the rule is about is not
+	// there at all (a laptop reporting no battery).
+	ReasonAbsent = "absent"
 )
 
 // Outcome is one rule's verdict on one unit, kept compact: the message is
@@ -181,7 +184,9 @@ func evaluate(rule Rule, f *Facts, lastSeen, now time.Time) Outcome {
 	case KindBatteryHealth, KindBatteryCycles:
 		if f.Battery == nil {
 			if f.BatteryAbsent && !f.ReportAt.IsZero() {
-				return judge(false, "{no_battery}", thresholdOf(rule))
+				o = judge(false, "{no_battery}", thresholdOf(rule))
+				o.Fact, o.Reason = FactBattery, ReasonAbsent
+				return o
 			}
 			return unknown(FactBattery)
 		}

@@ -217,17 +217,39 @@ func (r *Rules) Rule(id string) (Rule, bool) {
 // lang has none).
 func (r *Rules) Message(o Outcome, lang string) string {
 	rule, ok := r.byID[o.Rule]
-	if !ok {
+	if !ok && o.Rule != NeverSeenRule {
 		return o.Rule
 	}
 	if o.Result == Unknown {
 		return unknownMessage(o, lang)
+	}
+	if o.Reason == ReasonAbsent {
+		// The rule's message speaks of a measure; there is nothing to measure.
+		return Translate(o.Measured, lang)
 	}
 	msg := rule.Message[lang]
 	if msg == "" {
 		msg = rule.Message["en"]
 	}
 	return strings.NewReplacer("{measured}", Translate(o.Measured, lang), "{threshold}", Translate(o.Threshold, lang)).Replace(msg)
+}
+
+// NeverSeenRule names the one reason shown for a unit no agent ever
+// reported for, instead of every rule being unknown for the same cause.
+const NeverSeenRule = "never-seen"
+
+// Collapse returns outcomes fit for reading: when every rule is unknown
+// because no agent ever reported, a single never-seen outcome.
+func Collapse(outcomes []Outcome) []Outcome {
+	if len(outcomes) == 0 {
+		return outcomes
+	}
+	for _, o := range outcomes {
+		if o.Reason != ReasonNeverSeen {
+			return outcomes
+		}
+	}
+	return []Outcome{{Rule: NeverSeenRule, Result: Unknown, Reason: ReasonNeverSeen}}
 }
 
 // factNames names facts for technicians, per language.

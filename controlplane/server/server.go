@@ -3,22 +3,28 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/parc-project/parc/agent/agentapi"
+	"github.com/parc-project/parc/configs"
 	"github.com/parc-project/parc/controlplane/agents"
 	"github.com/parc-project/parc/controlplane/auth"
 	"github.com/parc-project/parc/controlplane/config"
 	"github.com/parc-project/parc/controlplane/etcdnode"
 	"github.com/parc-project/parc/controlplane/httpapi"
+	"github.com/parc-project/parc/controlplane/inventory"
 	"github.com/parc-project/parc/controlplane/lastseen"
+	"github.com/parc-project/parc/controlplane/readiness"
+	"github.com/parc-project/parc/controlplane/reconcile"
 	"github.com/parc-project/parc/controlplane/store"
 	"github.com/parc-project/parc/controlplane/tokenadmin"
 	"github.com/parc-project/parc/controlplane/units"
@@ -35,6 +41,9 @@ type Server struct {
 	Tokens   *auth.Tokens
 	Registry *agents.Registry
 	LastSeen *lastseen.Coalescer
+	// Inventory is the declared inventory; Reconciler judges units.
+	Inventory  *inventory.Inventory
+	Reconciler *reconcile.Reconciler
 	// Router lists every registered route (the role tests walk it).
 	Router *httpapi.Router
 
@@ -49,6 +58,10 @@ type Server struct {
 // Serve starts answering; Close stops everything.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, now: time.Now}
+	rules, err := loadRules(cfg.ReadinessRules)
+	if err != nil {
+		return nil, err
+	}
 	node, err := etcdnode.Start(ctx, etcdnode.Config{
 		Endpoints: cfg.EtcdEndpoints, DataDir: cfg.DataDir, Name: cfg.EtcdName,
 		ClientURL: cfg.EtcdClientURL, PeerURL: cfg.EtcdPeerURL,
@@ -66,11 +79,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.Registry = agents.NewRegistry(s.Store, log)
 	s.LastSeen = lastseen.New(s.Store, cfg.LastSeenFlush, log)
 	reports := agents.NewReports(s.Store, cfg.ReceiptsKept)
+	s.Inventory = inventory.New(s.Store, log, s.now)
+	s.Reconciler = reconcile.New(s.Store, s.Inventory, s.Registry, rules,
+		reconcile.Config{Name: replicaName(cfg), Resync: cfg.Resync}, log, s.now)
 
 	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.bgCancel = bgCancel
 	s.goBackground(func() { s.Tokens.Cache().Run(bgCtx) })
 	s.goBackground(func() { s.Registry.Cache().Run(bgCtx) })
+	s.goBackground(func() { s.Inventory.Run(bgCtx) })
+	s.goBackground(func() { s.Reconciler.Run(bgCtx) })
+	s.goBackground(func() { s.recoverImports(bgCtx) })
 	flushCtx, flushCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.flushCancel = flushCancel
 	s.flush.Add(1)
@@ -78,7 +97,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 
 	readyCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	for _, wait := range []func(context.Context) error{s.Tokens.Cache().WaitReady, s.Registry.Cache().WaitReady} {
+	for _, wait := range []func(context.Context) error{s.Tokens.Cache().WaitReady, s.Registry.Cache().WaitReady,
+		s.Inventory.WaitReady, s.Reconciler.WaitReady} {
 		if err := wait(readyCtx); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("loading state from etcd: %w", err)
@@ -103,10 +123,49 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		LastSeen: s.LastSeen, Now: s.now, Log: log,
 		Policy: agentapi.Policy{CheckinIntervalSeconds: int(cfg.AgentCheckinInterval.Seconds())},
 	}).Register(s.Router)
-	(&units.Service{Store: s.Store, Registry: s.Registry, Reports: reports, LastSeen: s.LastSeen, Log: log}).Register(s.Router)
+	(&units.Service{Store: s.Store, Registry: s.Registry, Reports: reports, LastSeen: s.LastSeen,
+		Inventory: s.Inventory, Reconciler: s.Reconciler, Log: log}).Register(s.Router)
+	(&inventory.Service{Inventory: s.Inventory, Log: log}).Register(s.Router)
 	(&tokenadmin.Service{EnrollTokens: enrollTokens}).Register(s.Router)
 	s.handler = mux
 	return s, nil
+}
+
+func loadRules(path string) (*readiness.Rules, error) {
+	if path == "" {
+		r, err := readiness.Parse(bytes.NewReader(configs.Readiness))
+		if err != nil {
+			return nil, fmt.Errorf("built-in readiness rules: %w", err)
+		}
+		return r, nil
+	}
+	return readiness.Load(path)
+}
+
+func replicaName(cfg config.Config) string {
+	if cfg.Name != "" {
+		return cfg.Name
+	}
+	host, _ := os.Hostname()
+	return host + "/" + cfg.Listen
+}
+
+// importRecoveryInterval is how often each replica checks for an import
+// whose importer died; imports count as dead after two minutes without a
+// heartbeat, so checking every 30 s finishes them soon after.
+const importRecoveryInterval = 30 * time.Second
+
+func (s *Server) recoverImports(ctx context.Context) {
+	for {
+		if err := s.Inventory.Recover(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("checking for an unfinished inventory import", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(importRecoveryInterval):
+		}
+	}
 }
 
 func (s *Server) goBackground(fn func()) {

@@ -17,9 +17,11 @@ import (
 // only such caches; etcd stays the source of truth. On a compacted watch it
 // lists again, so it never misses a change for long.
 type Cache[T any] struct {
-	store *Store
-	kind  string
-	log   *slog.Logger
+	store  *Store
+	kind   string
+	log    *slog.Logger
+	decode func(id string, data []byte) (T, error)
+	notify func(id string) // after a change of id; "" after a full list
 
 	mu    sync.RWMutex
 	items map[string]T
@@ -27,16 +29,33 @@ type Cache[T any] struct {
 	once  sync.Once
 }
 
-// NewCache returns a cache of every record of kind; Run fills it.
+// NewCache returns a cache of every record of kind, decoded from JSON; Run
+// fills it.
 func NewCache[T any](s *Store, kind string, log *slog.Logger) *Cache[T] {
+	return NewCacheFunc(s, kind, func(_ string, data []byte) (T, error) {
+		var v T
+		err := Decode(data, &v)
+		return v, err
+	}, log)
+}
+
+// NewCacheFunc returns a cache whose values decode turns into T: a digest
+// of a large record, so that memory holds only what its reader needs.
+func NewCacheFunc[T any](s *Store, kind string, decode func(id string, data []byte) (T, error), log *slog.Logger) *Cache[T] {
 	return &Cache[T]{
-		store: s,
-		kind:  kind,
-		log:   log.With("cache", kind),
-		items: make(map[string]T),
-		ready: make(chan struct{}),
+		store:  s,
+		kind:   kind,
+		log:    log.With("cache", kind),
+		decode: decode,
+		items:  make(map[string]T),
+		ready:  make(chan struct{}),
 	}
 }
+
+// OnChange makes the cache call fn with the id of each record that changed
+// (created, updated or deleted), and with "" after it listed everything
+// anew (anything may have changed). Set it before Run; fn must be quick.
+func (c *Cache[T]) OnChange(fn func(id string)) { c.notify = fn }
 
 // Run keeps the cache in step with etcd until ctx ends.
 func (c *Cache[T]) Run(ctx context.Context) {
@@ -74,12 +93,13 @@ func (c *Cache[T]) WaitReady(ctx context.Context) error {
 func (c *Cache[T]) relist(ctx context.Context) (int64, error) {
 	items := make(map[string]T)
 	rev, err := c.store.List(ctx, c.store.Prefix(c.kind), func(kv KV) error {
-		var v T
-		if err := Decode(kv.Value, &v); err != nil {
+		id := c.store.IDFromKey(c.kind, kv.Key)
+		v, err := c.decode(id, kv.Value)
+		if err != nil {
 			c.log.Error("skipping undecodable record", "key", kv.Key, "err", err)
 			return nil
 		}
-		items[c.store.IDFromKey(c.kind, kv.Key)] = v
+		items[id] = v
 		return nil
 	})
 	if err != nil {
@@ -88,6 +108,9 @@ func (c *Cache[T]) relist(ctx context.Context) (int64, error) {
 	c.mu.Lock()
 	c.items = items
 	c.mu.Unlock()
+	if c.notify != nil {
+		c.notify("")
+	}
 	return rev, nil
 }
 
@@ -102,21 +125,29 @@ func (c *Cache[T]) watch(ctx context.Context, rev int64) error {
 			}
 			return fmt.Errorf("watch: %w", err)
 		}
+		changed := make([]string, 0, len(resp.Events))
 		c.mu.Lock()
 		for _, ev := range resp.Events {
 			id := c.store.IDFromKey(c.kind, string(ev.Kv.Key))
 			if ev.Type == clientv3.EventTypeDelete {
 				delete(c.items, id)
+				changed = append(changed, id)
 				continue
 			}
-			var v T
-			if err := Decode(ev.Kv.Value, &v); err != nil {
+			v, err := c.decode(id, ev.Kv.Value)
+			if err != nil {
 				c.log.Error("skipping undecodable record", "key", string(ev.Kv.Key), "err", err)
 				continue
 			}
 			c.items[id] = v
+			changed = append(changed, id)
 		}
 		c.mu.Unlock()
+		if c.notify != nil {
+			for _, id := range changed {
+				c.notify(id)
+			}
+		}
 	}
 	return errors.New("watch closed")
 }
@@ -135,9 +166,14 @@ func (c *Cache[T]) Load(ctx context.Context, id string) (T, error) {
 	if v, ok := c.Get(id); ok {
 		return v, nil
 	}
-	var v T
-	if _, err := c.store.Get(ctx, c.store.Key(c.kind, id), &v); err != nil {
-		return v, err
+	data, _, err := c.store.GetRaw(ctx, c.store.Key(c.kind, id))
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := c.decode(id, data)
+	if err != nil {
+		return v, fmt.Errorf("%s %s: %w", c.kind, id, err)
 	}
 	c.Set(id, v)
 	return v, nil

@@ -18,6 +18,13 @@ const LayoutVersion = "v1"
 //	lastseen/<agentID>               server time of the last check-in, unix seconds
 //	tokens/<tokenID>                 a user token: role, name, hash of its secret
 //	enrolltokens/<tokenID>           an enroll token: site, role, uses, expiry, hash
+//	sites/<siteID>                   a declared site
+//	classrooms/<classroomID>         a declared classroom, naming its site
+//	carts/<cartID>                   a declared cart or charging cabinet: site, slots
+//	declared/<assetTag>              a declared unit
+//	meta/inventory-gen               rewritten by every inventory write: its revision orders them
+//	imports/active                   the import being applied (blocks other inventory writes)
+//	imports/<importID>/<chunk>       an import's staged writes, replayed if its importer dies
 const (
 	KindAgents       = "agents"
 	KindObserved     = "observed"
@@ -25,6 +32,12 @@ const (
 	KindLastSeen     = "lastseen"
 	KindTokens       = "tokens"
 	KindEnrollTokens = "enrolltokens"
+	KindSites        = "sites"
+	KindClassrooms   = "classrooms"
+	KindCarts        = "carts"
+	KindDeclared     = "declared"
+	KindImports      = "imports"
+	KindMeta         = "meta"
 )
 
 // Key builds the key of a record: Root()/kind/id[/sub...].

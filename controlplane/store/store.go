@@ -154,12 +154,22 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(KV) error) (int
 // ListFrom is List starting after key `after` (exclusive, "" for the start)
 // and stopping after limit keys (0: no limit).
 func (s *Store) ListFrom(ctx context.Context, prefix, after string, limit int, fn func(KV) error) (int64, error) {
+	return s.list(ctx, prefix, after, limit, 0, fn)
+}
+
+// ListAt is List at revision rev, so that several prefixes can be read as
+// one consistent snapshot.
+func (s *Store) ListAt(ctx context.Context, prefix string, rev int64, fn func(KV) error) error {
+	_, err := s.list(ctx, prefix, "", 0, rev, fn)
+	return err
+}
+
+func (s *Store) list(ctx context.Context, prefix, after string, limit int, rev int64, fn func(KV) error) (int64, error) {
 	end := clientv3.GetPrefixRangeEnd(prefix)
 	start := prefix
 	if after != "" {
 		start = after + "\x00"
 	}
-	var rev int64
 	seen := 0
 	for {
 		page := int64(listPage)

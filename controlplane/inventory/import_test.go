@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 
 type clock struct{ t atomic.Int64 }
 
-func (c *clock) now() time.Time       { return time.Unix(0, c.t.Load()) }
+func (c *clock) now() time.Time      { return time.Unix(0, c.t.Load()) }
 func (c *clock) add(d time.Duration) { c.t.Add(int64(d)) }
 
 func newInventory(t *testing.T) (*Inventory, *store.Store, *clock) {

@@ -95,11 +95,16 @@ func evaluate(rule Rule, f *Facts, lastSeen, now time.Time) Outcome {
 		}
 		return o
 	}
-	judge := func(ok bool, measured, threshold string) Outcome {
-		o.Result, o.Measured, o.Threshold = Fail, measured, threshold
+	// judge formats the measured value and threshold only for a failure:
+	// most rules pass, and a pass over 100,000 units must not format a
+	// million strings nobody reads.
+	judge := func(ok bool, describe func() (measured, threshold string)) Outcome {
 		if ok {
 			o.Result = Pass
+			return o
 		}
+		o.Result = Fail
+		o.Measured, o.Threshold = describe()
 		return o
 	}
 
@@ -111,51 +116,48 @@ func evaluate(rule Rule, f *Facts, lastSeen, now time.Time) Outcome {
 		if f.Updates.PendingSecurity < 0 {
 			// The manager cannot tell security updates apart: judge every
 			// pending update as possibly one.
-			return judge(float64(f.Updates.Pending) <= *rule.Max, fmt.Sprintf("%d {security_not_told_apart}", f.Updates.Pending), num(*rule.Max))
+			return judge(float64(f.Updates.Pending) <= *rule.Max, func() (string, string) {
+				return fmt.Sprintf("%d {security_not_told_apart}", f.Updates.Pending), num(*rule.Max)
+			})
 		}
-		return judge(float64(f.Updates.PendingSecurity) <= *rule.Max, strconv.Itoa(f.Updates.PendingSecurity), num(*rule.Max))
+		return judge(float64(f.Updates.PendingSecurity) <= *rule.Max, func() (string, string) { return strconv.Itoa(f.Updates.PendingSecurity), num(*rule.Max) })
 	case KindUpdatesRecent:
 		if f.Updates == nil {
 			return unknown(FactUpdates)
 		}
 		if f.Updates.LastSuccess.IsZero() {
-			return judge(false, "{never}", days(rule.MaxAge))
+			return judge(false, func() (string, string) { return "{never}", days(rule.MaxAge) })
 		}
 		age := now.Sub(f.Updates.LastSuccess)
-		return judge(age <= rule.MaxAge, days(age), days(rule.MaxAge))
+		return judge(age <= rule.MaxAge, func() (string, string) { return days(age), days(rule.MaxAge) })
 	case KindUpdatesReboot:
 		if f.Updates == nil {
 			return unknown(FactUpdates)
 		}
-		return judge(!f.Updates.RebootRequired, yesNo(f.Updates.RebootRequired), "{no}")
+		return judge(!f.Updates.RebootRequired, func() (string, string) { return yesNo(f.Updates.RebootRequired), "{no}" })
 	case KindRemoteSupport:
 		if !f.HasRemote {
 			return unknown(FactRemoteSupport)
 		}
-		var ready, installed []string
-		for _, t := range f.RemoteTools {
-			if len(rule.Values) > 0 && !slices.Contains(rule.Values, t.Name) {
-				continue
+		accepted := func(t RemoteToolDigest) bool { return len(rule.Values) == 0 || slices.Contains(rule.Values, t.Name) }
+		ok := slices.ContainsFunc(f.RemoteTools, func(t RemoteToolDigest) bool { return accepted(t) && t.Installed && t.Running })
+		return judge(ok, func() (string, string) {
+			var installed []string
+			for _, t := range f.RemoteTools {
+				if accepted(t) && t.Installed {
+					installed = append(installed, t.Name)
+				}
 			}
-			if t.Installed {
-				installed = append(installed, t.Name)
+			measured := "{none}"
+			if len(installed) > 0 {
+				measured = strings.Join(installed, ", ") + " {installed_not_running}"
 			}
-			if t.Installed && t.Running {
-				ready = append(ready, t.Name)
+			threshold := "{one_tool_running}"
+			if len(rule.Values) > 0 {
+				threshold = "{one_of} " + strings.Join(rule.Values, ", ") + " {running}"
 			}
-		}
-		measured := "{none}"
-		switch {
-		case len(ready) > 0:
-			measured = strings.Join(ready, ", ") + " {running}"
-		case len(installed) > 0:
-			measured = strings.Join(installed, ", ") + " {installed_not_running}"
-		}
-		threshold := "{one_tool_running}"
-		if len(rule.Values) > 0 {
-			threshold = "{one_of} " + strings.Join(rule.Values, ", ") + " {running}"
-		}
-		return judge(len(ready) > 0, measured, threshold)
+			return measured, threshold
+		})
 	case KindSoftware:
 		if f.Software == nil {
 			return unknown(FactSoftware)
@@ -166,75 +168,79 @@ func evaluate(rule Rule, f *Facts, lastSeen, now time.Time) Outcome {
 				missing = append(missing, name)
 			}
 		}
-		measured := "{all_present}"
-		if len(missing) > 0 {
-			measured = "{missing} " + strings.Join(missing, ", ")
-		}
-		return judge(len(missing) == 0, measured, strings.Join(rule.Values, ", "))
+		return judge(len(missing) == 0, func() (string, string) {
+			return "{missing} " + strings.Join(missing, ", "), strings.Join(rule.Values, ", ")
+		})
 	case KindBandwidth:
 		if f.Bandwidth == nil {
 			return unknown(FactBandwidth)
 		}
 		age := now.Sub(f.Bandwidth.MeasuredAt)
-		threshold := fmt.Sprintf("%s Mbps, {measured_within} %s", num(*rule.Min), days(rule.MaxAge))
+		threshold := func() string { return fmt.Sprintf("%s Mbps, {measured_within} %s", num(*rule.Min), days(rule.MaxAge)) }
 		if age > rule.MaxAge {
-			return judge(false, fmt.Sprintf("%.1f Mbps {taken} %s {ago}", f.Bandwidth.Mbps, days(age)), threshold)
+			return judge(false, func() (string, string) {
+				return fmt.Sprintf("%.1f Mbps {taken} %s {ago}", f.Bandwidth.Mbps, days(age)), threshold()
+			})
 		}
-		return judge(f.Bandwidth.Mbps >= *rule.Min, fmt.Sprintf("%.1f Mbps", f.Bandwidth.Mbps), threshold)
+		return judge(f.Bandwidth.Mbps >= *rule.Min, func() (string, string) { return fmt.Sprintf("%.1f Mbps", f.Bandwidth.Mbps), threshold() })
 	case KindBatteryHealth, KindBatteryCycles:
 		if f.Battery == nil {
 			if f.BatteryAbsent && !f.ReportAt.IsZero() {
-				o = judge(false, "{no_battery}", thresholdOf(rule))
+				o = judge(false, func() (string, string) { return "{no_battery}", thresholdOf(rule) })
 				o.Fact, o.Reason = FactBattery, ReasonAbsent
 				return o
 			}
 			return unknown(FactBattery)
 		}
 		if rule.Kind == KindBatteryHealth {
-			return judge(f.Battery.HealthPercent >= *rule.Min, fmt.Sprintf("%.0f%%", f.Battery.HealthPercent), thresholdOf(rule))
+			return judge(f.Battery.HealthPercent >= *rule.Min, func() (string, string) { return fmt.Sprintf("%.0f%%", f.Battery.HealthPercent), thresholdOf(rule) })
 		}
 		if f.Battery.CycleCount < 0 {
 			return unknown(FactBattery) // the platform does not count cycles
 		}
-		return judge(float64(f.Battery.CycleCount) < *rule.Max, strconv.Itoa(f.Battery.CycleCount), thresholdOf(rule))
+		return judge(float64(f.Battery.CycleCount) < *rule.Max, func() (string, string) { return strconv.Itoa(f.Battery.CycleCount), thresholdOf(rule) })
 	case KindDiskFree:
 		if f.SystemDisk == nil {
 			return unknown(FactDisk)
 		}
 		free := float64(f.SystemDisk.FreeBytes) / (1 << 30)
-		return judge(free >= *rule.Min, fmt.Sprintf("%.1f GiB {free_on} %s", free, f.SystemDisk.Mount), thresholdOf(rule))
+		return judge(free >= *rule.Min, func() (string, string) {
+			return fmt.Sprintf("%.1f GiB {free_on} %s", free, f.SystemDisk.Mount), thresholdOf(rule)
+		})
 	case KindLastSeen:
 		if lastSeen.IsZero() {
 			return unknown(FactLastSeen)
 		}
 		age := now.Sub(lastSeen)
-		return judge(age <= rule.MaxAge, days(age)+" {ago}", days(rule.MaxAge))
+		return judge(age <= rule.MaxAge, func() (string, string) { return days(age) + " {ago}", days(rule.MaxAge) })
 	case KindKioskSignatures:
 		if f.Kiosk == nil {
 			return unknown(FactKiosk)
 		}
 		if f.Kiosk.SignatureTime.IsZero() {
-			return judge(false, "{no_sigdb}", hours(rule.MaxAge))
+			return judge(false, func() (string, string) { return "{no_sigdb}", hours(rule.MaxAge) })
 		}
 		age := now.Sub(f.Kiosk.SignatureTime)
-		return judge(age <= rule.MaxAge, hours(age), hours(rule.MaxAge))
+		return judge(age <= rule.MaxAge, func() (string, string) { return hours(age), hours(rule.MaxAge) })
 	case KindKioskInfections:
 		if f.Kiosk == nil {
 			return unknown(FactKiosk)
 		}
-		return judge(float64(f.Kiosk.LastScanUnhandled) <= *rule.Max, strconv.Itoa(f.Kiosk.LastScanUnhandled), num(*rule.Max))
+		return judge(float64(f.Kiosk.LastScanUnhandled) <= *rule.Max, func() (string, string) { return strconv.Itoa(f.Kiosk.LastScanUnhandled), num(*rule.Max) })
 	case KindWebcam:
 		if f.Peripherals == nil {
 			return unknown(FactPeripherals)
 		}
-		return judge(float64(f.Peripherals.Cameras) >= *rule.Min, strconv.Itoa(f.Peripherals.Cameras), num(*rule.Min))
+		return judge(float64(f.Peripherals.Cameras) >= *rule.Min, func() (string, string) { return strconv.Itoa(f.Peripherals.Cameras), num(*rule.Min) })
 	case KindHeadset:
 		if f.Peripherals == nil {
 			return unknown(FactPeripherals)
 		}
 		p := f.Peripherals
 		ok := p.Headset || (p.AudioInputs > 0 && p.AudioOutputs > 0)
-		return judge(ok, fmt.Sprintf("%d {inputs}, %d {outputs}", p.AudioInputs, p.AudioOutputs), "{mic_and_speaker}")
+		return judge(ok, func() (string, string) {
+			return fmt.Sprintf("%d {inputs}, %d {outputs}", p.AudioInputs, p.AudioOutputs), "{mic_and_speaker}"
+		})
 	}
 	o.Result, o.Detail = Unknown, "rule kind not implemented: "+string(rule.Kind)
 	return o

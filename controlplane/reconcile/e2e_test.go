@@ -137,35 +137,36 @@ func TestEndToEndReadiness(t *testing.T) {
 	// A machine nobody declared.
 	report(999, "ecole-b", nil)
 
-	eventually(t, 10*time.Second, "statuses of the reporting units", func() (bool, string) {
-		u1, u2, u3 := unitState(t, s, "U-01"), unitState(t, s, "U-02"), unitState(t, s, "U-03")
-		state := fmt.Sprintf("U-01 %s %s, U-02 %s, U-03 %s", u1.Readiness, failingRules(u1), failingRules(u2), failingRules(u3))
-		return failingRules(u1) == "battery-health" && failingRules(u2) == "bandwidth" && failingRules(u3) == "security-updates", state
-	})
 	checks := []struct {
-		id, readiness, reconcile, flag string
+		id, readiness, reconcile, flag, failing string
 	}{
-		{"U-00", "ready", "matched", ""},
-		{"U-01", "not_ready", "matched", ""},
-		{"U-15", "unknown", "never_seen", ""},
-		{"U-20", "ready", "matched", "wrong_site"},
-		{"U-35", "unknown", "never_seen", ""},
+		{"U-00", "ready", "matched", "", ""},
+		{"U-01", "not_ready", "matched", "", "battery-health"},
+		{"U-02", "not_ready", "matched", "", "bandwidth"},
+		{"U-03", "not_ready", "matched", "", "security-updates"},
+		{"U-15", "unknown", "never_seen", "", ""},
+		{"U-20", "ready", "matched", "wrong_site", ""},
+		{"U-35", "unknown", "never_seen", "", ""},
 	}
-	for _, c := range checks {
-		u := unitState(t, s, c.id)
-		if u.Readiness != c.readiness || u.Reconcile != c.reconcile || (c.flag != "" && !strings.Contains(strings.Join(u.Flags, ","), c.flag)) {
-			t.Errorf("%s: %s/%s flags %v, want %s/%s %s", c.id, u.Readiness, u.Reconcile, u.Flags, c.readiness, c.reconcile, c.flag)
+	eventually(t, 20*time.Second, "statuses of the units", func() (bool, string) {
+		for _, c := range checks {
+			u := unitState(t, s, c.id)
+			if u.Readiness != c.readiness || u.Reconcile != c.reconcile || failingRules(u) != c.failing ||
+				(c.flag != "" && !strings.Contains(strings.Join(u.Flags, ","), c.flag)) {
+				return false, fmt.Sprintf("%s: %s/%s flags %v failing %q, want %s/%s %s %q", c.id, u.Readiness, u.Reconcile, u.Flags, failingRules(u), c.readiness, c.reconcile, c.flag, c.failing)
+			}
 		}
-	}
+		return true, ""
+	})
 	u1 := unitState(t, s, "U-01")
 	if msg := u1.Reasons[0].Message; msg != "battery at 61% of design capacity, threshold 80% of design capacity" {
 		t.Errorf("U-01 reason: %q", msg)
 	}
-	var list adminapi.UnitList
-	getJSON(t, s, adminapi.PathUnits+"?reconcile=not_declared", &list)
-	if len(list.Units) != 1 || list.Units[0].Hostname != sim.Host(999).Hostname || list.Units[0].Site != "ecole-b" {
-		t.Errorf("not declared: %+v", list.Units)
-	}
+	eventually(t, 5*time.Second, "the undeclared machine", func() (bool, string) {
+		var list adminapi.UnitList
+		getJSON(t, s, adminapi.PathUnits+"?reconcile=not_declared", &list)
+		return len(list.Units) == 1 && list.Units[0].Hostname == sim.Host(999).Hostname && list.Units[0].Site == "ecole-b", fmt.Sprintf("%+v", list.Units)
+	})
 
 	// The summary: ecole-a loaners 20 = 7 ready + 3 not ready + 10 unknown.
 	var r adminapi.Readiness

@@ -184,14 +184,9 @@ type leaderRun struct {
 	// last-seen time or report of the same machine does not.
 	agentIDs map[string]Identity
 	unitIDs  map[string]string
-	cur      map[string]*entry // status id → what etcd holds
+	cur      map[string]*Status // status id → what etcd holds
 	sums     summaries
 	sumRaw   map[string][]byte
-}
-
-type entry struct {
-	s   *Status
-	raw []byte
 }
 
 func (r *Reconciler) lead(ctx context.Context, fence clientv3.Cmp) error {
@@ -221,7 +216,7 @@ func (r *Reconciler) lead(ctx context.Context, fence clientv3.Cmp) error {
 		return err
 	}
 
-	l := &leaderRun{r: r, fence: fence, cur: map[string]*entry{}, sums: summaries{}, sumRaw: map[string][]byte{},
+	l := &leaderRun{r: r, fence: fence, cur: map[string]*Status{}, sums: summaries{}, sumRaw: map[string][]byte{},
 		src: &cacheSource{units: r.inventory.Units, agents: r.registry.Cache(), observed: observed, seen: seen}}
 	if err := l.load(ctx); err != nil {
 		return err
@@ -257,7 +252,7 @@ func (l *leaderRun) load(ctx context.Context) error {
 			l.r.log.Warn("rewriting undecodable status", "key", kv.Key, "err", err)
 			return nil
 		}
-		l.cur[s.ID] = &entry{s: &s, raw: bytes.Clone(kv.Value)}
+		l.cur[s.ID] = &s
 		l.sums.apply(nil, &s)
 		return nil
 	})
@@ -317,7 +312,7 @@ func (l *leaderRun) pass(ctx context.Context, b batch) error {
 	changedSites := map[string]bool{}
 	type change struct {
 		id  string
-		new *entry
+		new *Status
 	}
 	var changes []change
 	for id := range ids {
@@ -329,33 +324,28 @@ func (l *leaderRun) pass(ctx context.Context, b batch) error {
 		case s == nil:
 			ops = append(ops, clientv3.OpDelete(l.r.store.Key(KindStatus, id)))
 			changes = append(changes, change{id, nil})
+		case old != nil && s.equal(old):
+			continue
 		default:
 			raw, err := store.Encode(s)
 			if err != nil {
 				return err
 			}
-			if old != nil && bytes.Equal(old.raw, raw) {
-				continue
-			}
 			ops = append(ops, clientv3.OpPut(l.r.store.Key(KindStatus, id), string(raw)))
-			changes = append(changes, change{id, &entry{s: s, raw: raw}})
+			changes = append(changes, change{id, s})
 		}
 	}
 	if err := l.commit(ctx, ops); err != nil {
 		return err
 	}
 	for _, c := range changes {
-		var oldS, newS *Status
-		if old := l.cur[c.id]; old != nil {
-			oldS = old.s
-		}
+		old := l.cur[c.id]
 		if c.new != nil {
-			newS = c.new.s
 			l.cur[c.id] = c.new
 		} else {
 			delete(l.cur, c.id)
 		}
-		for _, site := range l.sums.apply(oldS, newS) {
+		for _, site := range l.sums.apply(old, c.new) {
 			changedSites[site] = true
 		}
 	}

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"slices"
 	"time"
 
 	"github.com/parc-project/parc/controlplane/inventory"
@@ -173,7 +174,18 @@ func (w *World) judge(s *Status, a *AgentView) {
 	}
 	s.Liveness = liveness(seen, w.Now, w.Rules.Liveness)
 	v := w.Rules.Evaluate(s.Role, &facts, seen, w.Now)
-	s.Readiness, s.Outcomes = v.State, v.Outcomes
+	// A unit never seen has every rule unknown for that one reason: keep
+	// one outcome saying so, not ten.
+	s.Readiness, s.Outcomes = v.State, readiness.Collapse(v.Outcomes)
+}
+
+// equal reports whether two statuses say the same thing: the reconciler
+// writes a status only when it is not equal to the stored one.
+func (s *Status) equal(o *Status) bool {
+	return s.ID == o.ID && s.AssetTag == o.AssetTag && s.Agent == o.Agent && slices.Equal(s.Others, o.Others) &&
+		s.DuplicateOf == o.DuplicateOf && s.Site == o.Site && s.Placed == o.Placed && s.SeenSite == o.SeenSite &&
+		s.Role == o.Role && s.Reconcile == o.Reconcile && s.MatchRule == o.MatchRule && slices.Equal(s.Flags, o.Flags) &&
+		s.Liveness == o.Liveness && s.Readiness == o.Readiness && slices.Equal(s.Outcomes, o.Outcomes)
 }
 
 func liveness(seen, now time.Time, l readiness.Liveness) string {

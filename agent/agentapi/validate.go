@@ -83,3 +83,32 @@ func checkBounds(v reflect.Value, path string) error {
 	}
 	return nil
 }
+
+// Validate checks a check-in the server received: a known kind carrying
+// the part it names, within bounds. Unknown fields were already dropped by
+// decoding (a newer agent may send them).
+func (c *CheckinRequest) Validate() error {
+	switch c.Kind {
+	case KindReport:
+		if c.Report == nil {
+			return fmt.Errorf("report: missing for kind %q", KindReport)
+		}
+		return c.Report.Validate()
+	case KindHeartbeat:
+		if c.Heartbeat == nil {
+			return fmt.Errorf("heartbeat: missing for kind %q", KindHeartbeat)
+		}
+		return c.Heartbeat.Validate()
+	default:
+		return fmt.Errorf("kind: want %q or %q, got %.64q", KindReport, KindHeartbeat, c.Kind)
+	}
+}
+
+// Validate checks a heartbeat: a fingerprint within bounds. An empty
+// fingerprint is valid: it asks for a full report.
+func (h *Heartbeat) Validate() error {
+	if len(h.Fingerprint) > MaxFingerprintLn {
+		return fmt.Errorf("heartbeat.fingerprint: longer than %d", MaxFingerprintLn)
+	}
+	return nil
+}

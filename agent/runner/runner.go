@@ -83,6 +83,9 @@ func (r *Runner) loadTrust() error {
 	if path == "" {
 		path = filepath.Join(r.StateDir, state.CAFile)
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			if r.state.Enrolled() {
+				return fmt.Errorf("this agent is enrolled but pinned no CA (it enrolled over http): pass --ca-file, or move %s away and enroll again with a new token", filepath.Join(r.StateDir, state.FileName))
+			}
 			return nil
 		}
 	}

@@ -161,18 +161,14 @@ func validateEnroll(req *agentapi.EnrollRequest) error {
 
 func (s *Service) checkin(w http.ResponseWriter, r *http.Request) error {
 	p, _ := auth.PrincipalFrom(r.Context())
-	var req agentapi.CheckinRequest
-	if err := httpapi.DecodeJSON(w, r, &req, decodeAgent); err != nil {
+	req, err := decodeCheckin(w, r)
+	if err != nil {
 		return err
-	}
-	if err := req.Validate(); err != nil {
-		return httpapi.BadRequest("%v", err)
 	}
 	// The unit is the one the credential names, p.ID: nothing in the body
 	// (which has no agent id; unknown fields are dropped) can name another.
 	now := s.Now()
 	var resp agentapi.CheckinResponse
-	var err error
 	if req.Kind == agentapi.KindReport {
 		resp, err = s.storeReport(r.Context(), p.ID, req.Report, now)
 	} else {
@@ -188,6 +184,20 @@ func (s *Service) checkin(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpapi.WriteJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// decodeCheckin reads and checks a check-in body: bounded, UTF-8, one
+// JSON value, unknown fields dropped, then agentapi's bounds. Errors are
+// *httpapi.Error.
+func decodeCheckin(w http.ResponseWriter, r *http.Request) (agentapi.CheckinRequest, error) {
+	var req agentapi.CheckinRequest
+	if err := httpapi.DecodeJSON(w, r, &req, decodeAgent); err != nil {
+		return req, err
+	}
+	if err := req.Validate(); err != nil {
+		return req, httpapi.BadRequest("%v", err)
+	}
+	return req, nil
 }
 
 // rotate gives the calling agent a new credential; its current one stays

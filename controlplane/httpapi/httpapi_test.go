@@ -33,6 +33,8 @@ func TestDecodeJSON(t *testing.T) {
 		{"two values", `{} {}`, "application/json", false, 400, "after the JSON body"},
 		{"too large", `{"name":"` + strings.Repeat("x", 200) + `"}`, "application/json", false, 413, "limit is 100 bytes"},
 		{"form", `name=a`, "application/x-www-form-urlencoded", false, 415, "application/json"},
+		{"invalid UTF-8", "{\"name\":\"a\xff\"}", "application/json", false, 400, "UTF-8"},
+		{"deep nesting", strings.Repeat("[", 50) + strings.Repeat("]", 50), "application/json", false, 400, "JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,10 @@ const (
 	MaxListLen       = 512
 	MaxExtraFacts    = 32
 	MaxFingerprintLn = 64
+	// MaxFactDepth bounds the nesting of a fact this version does not know
+	// (Extra, kept as raw JSON): real facts are a few levels deep, and
+	// thousands of levels cost every later reader's stack.
+	MaxFactDepth = 32
 )
 
 // Validate checks a report the server received: required fields present,
@@ -33,7 +37,35 @@ func (r *Report) Validate() error {
 	if len(r.Extra) > MaxExtraFacts {
 		return fmt.Errorf("extra: %d facts, at most %d", len(r.Extra), MaxExtraFacts)
 	}
+	for name, raw := range r.Extra {
+		if d := jsonDepth(raw); d > MaxFactDepth {
+			return fmt.Errorf("extra.%.64s: nested %d deep, at most %d", name, d, MaxFactDepth)
+		}
+	}
 	return checkBounds(reflect.ValueOf(r).Elem(), "report")
+}
+
+// jsonDepth returns how deeply arrays and objects nest in a JSON value.
+func jsonDepth(raw []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range raw {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // checkBounds walks v and rejects strings and lists over the bounds.

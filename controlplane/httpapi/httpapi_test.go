@@ -57,3 +57,22 @@ func TestDecodeJSON(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckString(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want string // "" for accepted
+	}{
+		{"école Jau", ""},
+		{strings.Repeat("x", 10), ""},
+		{strings.Repeat("x", 11), "at most 10"},
+		{"a\x1b[2J", "control character"},
+		{"a\nb", "control character"},
+		{"a\xffb", "UTF-8"},
+	} {
+		err := CheckString("name", tt.in, 10)
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("CheckString(%q) = %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}

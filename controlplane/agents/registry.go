@@ -191,6 +191,7 @@ func (r *Registry) Rotate(ctx context.Context, id string) (auth.Credential, time
 // its expiry. Confirming the current credential again succeeds (the answer
 // to an earlier confirmation was lost); any other credential is refused.
 func (r *Registry) Confirm(ctx context.Context, c auth.Credential) (time.Time, error) {
+	var confirmedBefore time.Time
 	a, err := r.change(ctx, c.ID, func(a *Agent) error {
 		current := auth.SecretMatches(a.Hash, c.Secret)
 		next := a.NextHash != "" && auth.SecretMatches(a.NextHash, c.Secret)
@@ -201,6 +202,7 @@ func (r *Registry) Confirm(ctx context.Context, c auth.Credential) (time.Time, e
 			return err
 		}
 		if current {
+			confirmedBefore = a.ExpiresAt
 			return errUnchanged
 		}
 		a.Hash, a.ExpiresAt, a.NextHash, a.NextExpiresAt = a.NextHash, a.NextExpiresAt, "", time.Time{}
@@ -209,8 +211,7 @@ func (r *Registry) Confirm(ctx context.Context, c auth.Credential) (time.Time, e
 	}, nil)
 	switch {
 	case errors.Is(err, errUnchanged):
-		cur, err := r.cache.Load(ctx, c.ID)
-		return cur.ExpiresAt, err
+		return confirmedBefore, nil
 	case errors.Is(err, store.ErrNotFound):
 		return time.Time{}, auth.ErrUnauthenticated
 	case err != nil:

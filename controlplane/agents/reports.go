@@ -168,16 +168,7 @@ func (r *Reports) Observed(ctx context.Context, id string) (Observed, error) {
 
 // Receipts lists the receipts kept for agent id, oldest first.
 func (r *Reports) Receipts(ctx context.Context, id string) ([]Receipt, error) {
-	var out []Receipt
-	_, err := r.store.List(ctx, r.store.Key(store.KindReportLog, id)+"/", func(kv store.KV) error {
-		var rc Receipt
-		if err := store.Decode(kv.Value, &rc); err != nil {
-			return fmt.Errorf("%s: %w", kv.Key, err)
-		}
-		out = append(out, rc)
-		return nil
-	})
-	return out, err
+	return store.ListValues[Receipt](ctx, r.store, r.store.Key(store.KindReportLog, id)+"/")
 }
 
 // DeleteReceiptsBefore deletes the receipts of reports received before

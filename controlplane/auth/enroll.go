@@ -85,15 +85,7 @@ func (e *EnrollTokens) Get(ctx context.Context, id string) (EnrollToken, int64, 
 
 // List returns every enroll token, by creation time.
 func (e *EnrollTokens) List(ctx context.Context) ([]EnrollToken, error) {
-	var out []EnrollToken
-	_, err := e.store.List(ctx, e.store.Prefix(store.KindEnrollTokens), func(kv store.KV) error {
-		var tok EnrollToken
-		if err := store.Decode(kv.Value, &tok); err != nil {
-			return fmt.Errorf("%s: %w", kv.Key, err)
-		}
-		out = append(out, tok)
-		return nil
-	})
+	out, err := store.ListValues[EnrollToken](ctx, e.store, e.store.Prefix(store.KindEnrollTokens))
 	slices.SortFunc(out, func(a, b EnrollToken) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, err
 }
@@ -101,13 +93,24 @@ func (e *EnrollTokens) List(ctx context.Context) ([]EnrollToken, error) {
 // Revoke marks tok, read by Get at revision rev, revoked: no agent enrolls
 // with it any more; agents already enrolled keep their own credentials.
 // The record stays (it says which agents came from it) until retention
-// removes it. extra ops (an audit entry) commit in the same transaction.
-func (e *EnrollTokens) Revoke(ctx context.Context, tok EnrollToken, rev int64, by string, extra ...clientv3.Op) (EnrollToken, error) {
-	tok.Revoked, tok.RevokedAt, tok.RevokedBy = true, e.now().UTC(), by
-	if err := e.store.PutIfRevision(ctx, e.store.Key(store.KindEnrollTokens, tok.ID), tok, rev, extra...); err != nil {
+// removes it. audit, if not nil, builds an audit entry from the token
+// before and after, committed in the same transaction.
+func (e *EnrollTokens) Revoke(ctx context.Context, tok EnrollToken, rev int64, by string,
+	audit func(before, after EnrollToken) (clientv3.Op, error)) (EnrollToken, error) {
+	after := tok
+	after.Revoked, after.RevokedAt, after.RevokedBy = true, e.now().UTC(), by
+	var extra []clientv3.Op
+	if audit != nil {
+		op, err := audit(tok, after)
+		if err != nil {
+			return EnrollToken{}, err
+		}
+		extra = append(extra, op)
+	}
+	if err := e.store.PutIfRevision(ctx, e.store.Key(store.KindEnrollTokens, tok.ID), after, rev, extra...); err != nil {
 		return EnrollToken{}, fmt.Errorf("revoking enroll token %s: %w", tok.ID, err)
 	}
-	return tok, nil
+	return after, nil
 }
 
 // Done reports whether no agent can enroll with tok any more (revoked,

@@ -104,15 +104,7 @@ func (t *Tokens) Get(ctx context.Context, id string) (UserToken, int64, error) {
 
 // List returns every user token, by creation time.
 func (t *Tokens) List(ctx context.Context) ([]UserToken, error) {
-	var out []UserToken
-	_, err := t.store.List(ctx, t.store.Prefix(store.KindTokens), func(kv store.KV) error {
-		var tok UserToken
-		if err := store.Decode(kv.Value, &tok); err != nil {
-			return fmt.Errorf("%s: %w", kv.Key, err)
-		}
-		out = append(out, tok)
-		return nil
-	})
+	out, err := store.ListValues[UserToken](ctx, t.store, t.store.Prefix(store.KindTokens))
 	slices.SortFunc(out, func(a, b UserToken) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, err
 }

@@ -58,7 +58,7 @@ func TestRetentionWithFakeClock(t *testing.T) {
 	_, expiring, _ := enroll.Create(ctx, auth.EnrollToken{}, time.Hour)
 	_, revoked, _ := enroll.Create(ctx, auth.EnrollToken{}, 0)
 	if tok, rev, err := enroll.Get(ctx, revoked.ID); err == nil {
-		enroll.Revoke(ctx, tok, rev, "test")
+		enroll.Revoke(ctx, tok, rev, "test", nil)
 	}
 	_, forever, _ := enroll.Create(ctx, auth.EnrollToken{}, 0)
 	// August: young things.

@@ -163,7 +163,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	(&units.Service{Store: s.Store, Registry: s.Registry, Reports: reports, LastSeen: s.LastSeen,
 		Inventory: s.Inventory, Reconciler: s.Reconciler, Log: log}).Register(s.Router)
 	(&inventory.Service{Inventory: s.Inventory, Log: log}).Register(s.Router)
-	(&tokenadmin.Service{EnrollTokens: enrollTokens, Tokens: s.Tokens, Registry: s.Registry, Audit: s.Audit, CAHash: caHash, Now: s.now}).Register(s.Router)
+	(&tokenadmin.Service{EnrollTokens: enrollTokens, Tokens: s.Tokens, Registry: s.Registry, Audit: s.Audit, CAHash: caHash}).Register(s.Router)
 	(&audit.Service{Log: s.Audit}).Register(s.Router)
 	s.handler = mux
 	return s, nil

@@ -214,3 +214,17 @@ func (s *Store) Commit(ctx context.Context, ops []clientv3.Op) error {
 	}
 	return nil
 }
+
+// ListValues decodes every record under prefix, in key order.
+func ListValues[T any](ctx context.Context, s *Store, prefix string) ([]T, error) {
+	var out []T
+	_, err := s.List(ctx, prefix, func(kv KV) error {
+		var v T
+		if err := Decode(kv.Value, &v); err != nil {
+			return fmt.Errorf("%s: %w", kv.Key, err)
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}

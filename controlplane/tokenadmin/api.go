@@ -32,7 +32,6 @@ type Service struct {
 	// CAHash is the hash of the CA agents pin, put into every enroll token;
 	// "" without TLS.
 	CAHash string
-	Now    func() time.Time
 }
 
 // Register adds the routes.
@@ -156,15 +155,10 @@ func (s *Service) revokeEnrollToken(w http.ResponseWriter, r *http.Request) erro
 		return nil
 	}
 	p, _ := auth.PrincipalFrom(r.Context())
-	// The entry is built from the revoked token as Revoke will write it.
-	after := tok
-	after.Revoked, after.RevokedAt, after.RevokedBy = true, s.Now().UTC(), p.Actor()
-	trace, err := s.Audit.Op(r.Context(), audit.Entry{Action: audit.ActionEnrollTokenRevoke, Object: "enroll-token/" + id,
-		Site: tok.Site, Before: audit.Snapshot(s.enrollTokenView(tok)), After: audit.Snapshot(s.enrollTokenView(after))})
-	if err != nil {
-		return err
-	}
-	revoked, err := s.EnrollTokens.Revoke(r.Context(), tok, rev, p.Actor(), trace)
+	revoked, err := s.EnrollTokens.Revoke(r.Context(), tok, rev, p.Actor(), func(before, after auth.EnrollToken) (clientv3.Op, error) {
+		return s.Audit.Op(r.Context(), audit.Entry{Action: audit.ActionEnrollTokenRevoke, Object: "enroll-token/" + id,
+			Site: tok.Site, Before: audit.Snapshot(s.enrollTokenView(before)), After: audit.Snapshot(s.enrollTokenView(after))})
+	})
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,10 @@ type CheckinResponse struct {
 	// check-in: the heartbeat's fingerprint is not the one the server holds.
 	NeedFullReport bool   `json:"need_full_report,omitempty"`
 	Policy         Policy `json:"policy"`
+	// RotateCredential asks the agent to rotate its credential now
+	// (PathCredentialRotate): it expires at CredentialExpiresAt.
+	RotateCredential    bool      `json:"rotate_credential,omitempty"`
+	CredentialExpiresAt time.Time `json:"credential_expires_at,omitzero"`
 }
 
 // ErrorResponse is the body of every 4xx and 5xx answer of the server.

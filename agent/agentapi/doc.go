@@ -17,6 +17,15 @@ const (
 	PathEnroll    = "/api/v1/enroll"
 	PathCheckin   = "/api/v1/checkin"
 	PathSpeedtest = "/api/v1/speedtest"
+	// PathCA serves the server's CA bundle (PEM) to anyone: an agent
+	// fetches it before enrolling and pins the certificate whose hash its
+	// enroll token carries.
+	PathCA = "/api/v1/ca"
+	// PathCredentialRotate gives an agent a new credential, valid beside
+	// the current one until confirmed; PathCredentialConfirm, called with
+	// the new credential, makes it the only one.
+	PathCredentialRotate  = "/api/v1/credential/rotate"
+	PathCredentialConfirm = "/api/v1/credential/confirm"
 )
 
 // MaxBodyBytes bounds every agent API request body. A report of a machine

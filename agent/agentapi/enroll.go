@@ -1,8 +1,12 @@
 package agentapi
 
+import "time"
+
 // EnrollRequest trades an enroll token for a per-agent credential. The
 // identity fields let the server recognise a machine that enrolls again.
 type EnrollRequest struct {
+	// Token is the enroll token's credential part (EnrollToken.Credential);
+	// the server also accepts the whole token with its CA hash.
 	Token        string   `json:"token"`
 	Hostname     string   `json:"hostname"`
 	Serial       string   `json:"serial,omitempty"`
@@ -18,6 +22,9 @@ type EnrollResponse struct {
 	Site       string `json:"site,omitempty"`
 	Role       string `json:"role,omitempty"`
 	Policy     Policy `json:"policy"`
+	// CredentialExpiresAt is when Credential stops working unless rotated
+	// (the server asks for a rotation well before, in CheckinResponse).
+	CredentialExpiresAt time.Time `json:"credential_expires_at,omitzero"`
 }
 
 // Policy is what the server tells agents about how often to do things.

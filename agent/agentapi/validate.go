@@ -13,6 +13,10 @@ const (
 	MaxListLen       = 512
 	MaxExtraFacts    = 32
 	MaxFingerprintLn = 64
+	// MaxFactDepth bounds the nesting of a fact this version does not know
+	// (Extra, kept as raw JSON): real facts are a few levels deep, and
+	// thousands of levels cost every later reader's stack.
+	MaxFactDepth = 32
 )
 
 // Validate checks a report the server received: required fields present,
@@ -33,7 +37,35 @@ func (r *Report) Validate() error {
 	if len(r.Extra) > MaxExtraFacts {
 		return fmt.Errorf("extra: %d facts, at most %d", len(r.Extra), MaxExtraFacts)
 	}
+	for name, raw := range r.Extra {
+		if d := jsonDepth(raw); d > MaxFactDepth {
+			return fmt.Errorf("extra.%.64s: nested %d deep, at most %d", name, d, MaxFactDepth)
+		}
+	}
 	return checkBounds(reflect.ValueOf(r).Elem(), "report")
+}
+
+// jsonDepth returns how deeply arrays and objects nest in a JSON value.
+func jsonDepth(raw []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range raw {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // checkBounds walks v and rejects strings and lists over the bounds.
@@ -80,6 +112,35 @@ func checkBounds(v reflect.Value, path string) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// Validate checks a check-in the server received: a known kind carrying
+// the part it names, within bounds. Unknown fields were already dropped by
+// decoding (a newer agent may send them).
+func (c *CheckinRequest) Validate() error {
+	switch c.Kind {
+	case KindReport:
+		if c.Report == nil {
+			return fmt.Errorf("report: missing for kind %q", KindReport)
+		}
+		return c.Report.Validate()
+	case KindHeartbeat:
+		if c.Heartbeat == nil {
+			return fmt.Errorf("heartbeat: missing for kind %q", KindHeartbeat)
+		}
+		return c.Heartbeat.Validate()
+	default:
+		return fmt.Errorf("kind: want %q or %q, got %.64q", KindReport, KindHeartbeat, c.Kind)
+	}
+}
+
+// Validate checks a heartbeat: a fingerprint within bounds. An empty
+// fingerprint is valid: it asks for a full report.
+func (h *Heartbeat) Validate() error {
+	if len(h.Fingerprint) > MaxFingerprintLn {
+		return fmt.Errorf("heartbeat.fingerprint: longer than %d", MaxFingerprintLn)
 	}
 	return nil
 }

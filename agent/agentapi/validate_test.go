@@ -24,6 +24,12 @@ func TestValidate(t *testing.T) {
 		{"long nested string", func(r *Report) {
 			r.Updates = &UpdatesFacts{Packages: []string{"ok", strings.Repeat("p", MaxStringLen+1)}}
 		}, "report.updates.packages[1]"},
+		{"extra fact nested too deep", func(r *Report) {
+			r.Extra = map[string]json.RawMessage{"deep": json.RawMessage(strings.Repeat("[", MaxFactDepth+1) + strings.Repeat("]", MaxFactDepth+1))}
+		}, "extra.deep"},
+		{"extra fact nested, brackets in strings", func(r *Report) {
+			r.Extra = map[string]json.RawMessage{"ok": json.RawMessage(`{"s":"` + strings.Repeat("[", 100) + `\"[[["}`)}
+		}, ""},
 		{"too many extra facts", func(r *Report) {
 			r.Extra = map[string]json.RawMessage{}
 			for i := range MaxExtraFacts + 1 {

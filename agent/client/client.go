@@ -6,7 +6,10 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +47,66 @@ func New(serverURL string, httpClient *http.Client, userAgent string) (*Client, 
 // SetCredential sets the agent credential sent with every check-in.
 func (c *Client) SetCredential(cred string) { c.credential = cred }
 
+// HTTPS reports whether the server URL is https.
+func (c *Client) HTTPS() bool { return c.base.Scheme == "https" }
+
+// PinCA makes cas the only certificates the client trusts for the server:
+// the system's roots no longer count.
+func (c *Client) PinCA(cas []*x509.Certificate) {
+	c.http = PinnedHTTPClient(cas, c.http.Timeout)
+}
+
+// PinnedHTTPClient is an HTTP client trusting only cas, with timeout.
+func PinnedHTTPClient(cas []*x509.Certificate, timeout time.Duration) *http.Client {
+	pool := x509.NewCertPool()
+	for _, ca := range cas {
+		pool.AddCert(ca)
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Timeout: timeout, Transport: t}
+}
+
+// FetchCA fetches the server's CA bundle and returns the certificate whose
+// hash is caHash (agentapi.CAHash), in PEM. The connection is not verified
+// (there is nothing to verify it with yet) and nothing secret is sent on
+// it: what it returns is trusted only because its hash matches the one the
+// enroll token carries, which a machine in between cannot forge.
+func (c *Client) FetchCA(ctx context.Context, caHash string) ([]byte, *x509.Certificate, error) {
+	if !c.HTTPS() {
+		return nil, nil, errors.New("the server URL is not https: there is no CA to fetch")
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// Unverified on purpose: the certificate fetched is checked by its hash.
+	t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
+	hc := &http.Client{Timeout: c.http.Timeout, Transport: t}
+	defer t.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base.String()+agentapi.PathCA, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("GET %s: %w", agentapi.PathCA, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, agentapi.MaxCABundleBytes+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("GET %s: %w", agentapi.PathCA, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, fmt.Errorf("GET %s: server answered %s", agentapi.PathCA, resp.Status)
+	}
+	ca, err := agentapi.PinnedCA(data, caHash)
+	if err != nil {
+		return nil, nil, fmt.Errorf("CA of %s: %w", c.base.Host, err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}), ca, nil
+}
+
 // StatusError is an answer other than 2xx.
 type StatusError struct {
 	Status int
@@ -70,21 +133,51 @@ func IsUnauthorized(err error) bool {
 	return errors.As(err, &se) && se.Status == http.StatusUnauthorized
 }
 
+var errNotEnrolled = errors.New("not enrolled: no agent credential")
+
 // Enroll trades an enroll token for a credential.
 func (c *Client) Enroll(ctx context.Context, req agentapi.EnrollRequest) (agentapi.EnrollResponse, error) {
 	var resp agentapi.EnrollResponse
-	err := c.post(ctx, agentapi.PathEnroll, false, req, &resp)
+	err := c.post(ctx, agentapi.PathEnroll, "", req, &resp)
 	return resp, err
 }
 
 // Checkin sends a report or a heartbeat.
 func (c *Client) Checkin(ctx context.Context, req agentapi.CheckinRequest) (agentapi.CheckinResponse, error) {
 	var resp agentapi.CheckinResponse
-	err := c.post(ctx, agentapi.PathCheckin, true, req, &resp)
+	if c.credential == "" {
+		return resp, errNotEnrolled
+	}
+	err := c.post(ctx, agentapi.PathCheckin, c.credential, req, &resp)
 	return resp, err
 }
 
-func (c *Client) post(ctx context.Context, path string, authenticated bool, in, out any) error {
+// RotateCredential asks for a new credential. The current one stays valid
+// until ConfirmCredential with the new one succeeds: keep the new one on
+// disk before confirming it.
+func (c *Client) RotateCredential(ctx context.Context) (agentapi.CredentialResponse, error) {
+	var resp agentapi.CredentialResponse
+	if c.credential == "" {
+		return resp, errNotEnrolled
+	}
+	err := c.post(ctx, agentapi.PathCredentialRotate, c.credential, struct{}{}, &resp)
+	return resp, err
+}
+
+// ConfirmCredential makes cred, from RotateCredential, the agent's only
+// credential, and uses it from then on.
+func (c *Client) ConfirmCredential(ctx context.Context, cred string) (agentapi.CredentialResponse, error) {
+	var resp agentapi.CredentialResponse
+	if err := c.post(ctx, agentapi.PathCredentialConfirm, cred, struct{}{}, &resp); err != nil {
+		return resp, err
+	}
+	c.credential = cred
+	return resp, nil
+}
+
+// post sends in as JSON with bearer as credential ("" for none: enrolling)
+// and decodes the answer into out.
+func (c *Client) post(ctx context.Context, path string, bearer string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("encoding request: %w", err)
@@ -97,11 +190,8 @@ func (c *Client) post(ctx context.Context, path string, authenticated bool, in, 
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
-	if authenticated {
-		if c.credential == "" {
-			return errors.New("not enrolled: no agent credential")
-		}
-		req.Header.Set("Authorization", "Bearer "+c.credential)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

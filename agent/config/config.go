@@ -18,8 +18,11 @@ import (
 type Config struct {
 	Server      string
 	EnrollToken string
-	StateDir    string
-	Interval    time.Duration
+	// CAFile, when set, is the CA bundle to trust for the server instead
+	// of the one the enroll token pins.
+	CAFile   string
+	StateDir string
+	Interval time.Duration
 	// Jitter spreads check-ins: each wait is Interval ± Jitter×Interval,
 	// so that a thousand laptops switched on at 8:00 do not call at once.
 	Jitter         float64
@@ -32,6 +35,7 @@ type Config struct {
 const (
 	keyServer         = "server"
 	keyEnrollToken    = "enroll-token"
+	keyCAFile         = "ca-file"
 	keyStateDir       = "state-dir"
 	keyInterval       = "interval"
 	keyJitter         = "jitter"
@@ -45,7 +49,8 @@ const (
 func Flags(fs *pflag.FlagSet, defaultStateDir string) {
 	fs.String("config", "", "configuration file (YAML); see configs/parc-agent.yaml")
 	fs.String(keyServer, "", "parc-server URL, e.g. https://parc.example.org:8443")
-	fs.String(keyEnrollToken, "", "enroll token (pe_...), needed only until the agent is enrolled")
+	fs.String(keyEnrollToken, "", "enroll token (pe_...@sha256:...), needed only until the agent is enrolled; it names the server's CA, which the agent pins")
+	fs.String(keyCAFile, "", "CA bundle (PEM) to trust for the server instead of the one the enroll token pins")
 	fs.String(keyStateDir, defaultStateDir, "directory for the agent's credential, state and spool")
 	fs.Duration(keyInterval, 5*time.Minute, "time between collections and check-ins")
 	fs.Float64(keyJitter, 0.1, "random spread of the interval, as a fraction of it (0 to 0.5)")
@@ -73,6 +78,7 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 	cfg := Config{
 		Server:         v.GetString(keyServer),
 		EnrollToken:    v.GetString(keyEnrollToken),
+		CAFile:         v.GetString(keyCAFile),
 		StateDir:       v.GetString(keyStateDir),
 		Interval:       v.GetDuration(keyInterval),
 		Jitter:         v.GetFloat64(keyJitter),

@@ -16,6 +16,10 @@ import (
 // FileName is the state file in the agent's state dir.
 const FileName = "state.json"
 
+// CAFile is the CA certificate the agent pinned when it enrolled, in its
+// state dir: from then on the only certificate it trusts for the server.
+const CAFile = "ca.crt"
+
 // State is the agent's memory.
 type State struct {
 	Server     string    `json:"server,omitempty"`
@@ -24,6 +28,14 @@ type State struct {
 	Site       string    `json:"site,omitempty"`
 	Role       string    `json:"role,omitempty"`
 	EnrolledAt time.Time `json:"enrolled_at,omitzero"`
+	// EnrollTokenID names the enroll token the agent enrolled with: once
+	// its credential is refused (revoked), it enrolls again only with
+	// another token, never by itself.
+	EnrollTokenID       string    `json:"enroll_token_id,omitempty"`
+	CredentialExpiresAt time.Time `json:"credential_expires_at,omitzero"`
+	// PendingCredential is a rotated credential the server has not
+	// confirmed yet; Credential stays the one in use until it has.
+	PendingCredential string `json:"pending_credential,omitempty"`
 
 	// LastSeq is the sequence number given to the newest report produced.
 	LastSeq uint64 `json:"last_seq"`

@@ -102,17 +102,23 @@ type EnrollTokenRequest struct {
 	MaxUses int `json:"max_uses,omitempty"`
 }
 
-// EnrollToken is a created enroll token. Token, the secret, is shown only
-// in the answer to its creation.
+// EnrollToken is an enroll token. Token, the secret with the server's CA
+// hash (pe_<id>.<secret>@sha256:<hex>), is shown only in the answer to its
+// creation.
 type EnrollToken struct {
 	ID        string     `json:"id"`
 	Token     string     `json:"token,omitempty"`
 	Site      string     `json:"site,omitempty"`
 	Role      string     `json:"role,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
+	CreatedBy string     `json:"created_by,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	MaxUses   int        `json:"max_uses,omitempty"`
 	Uses      int        `json:"uses"`
+	// CACertHash is the hash of the CA agents pin ("" without TLS).
+	CACertHash string     `json:"ca_cert_hash,omitempty"`
+	Revoked    bool       `json:"revoked,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
 // Readiness is the readiness summary of some sites.

@@ -12,6 +12,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/parc-project/parc/agent/agentapi"
+	"github.com/parc-project/parc/controlplane/audit"
 	"github.com/parc-project/parc/controlplane/auth"
 	"github.com/parc-project/parc/controlplane/httpapi"
 	"github.com/parc-project/parc/controlplane/lastseen"
@@ -25,15 +26,37 @@ type Service struct {
 	Reports      *Reports
 	EnrollTokens *auth.EnrollTokens
 	LastSeen     *lastseen.Coalescer
+	Audit        *audit.Log
 	Policy       agentapi.Policy
-	Now          func() time.Time
-	Log          *slog.Logger
+	// CABundle is the PEM bundle agents pin; nil without TLS.
+	CABundle []byte
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // Register adds the agent API routes.
 func (s *Service) Register(rt *httpapi.Router) {
+	rt.Public("GET "+agentapi.PathCA, s.ca)
 	rt.Public("POST "+agentapi.PathEnroll, s.enroll)
 	rt.Agent("POST "+agentapi.PathCheckin, s.checkin)
+	rt.Agent("POST "+agentapi.PathCredentialRotate, s.rotate)
+	// Confirm authenticates with the rotated credential, which the
+	// router's agent authentication does not accept yet: it checks it
+	// itself, like enrollment checks its token.
+	rt.Public("POST "+agentapi.PathCredentialConfirm, s.confirm)
+}
+
+// ca serves the CA bundle. It is public and unauthenticated on purpose: an
+// agent fetches it before it trusts anything, and pins it only if its hash
+// is the one its enroll token carries.
+func (s *Service) ca(w http.ResponseWriter, r *http.Request) error {
+	if s.CABundle == nil {
+		return httpapi.NotFound("this server runs without TLS (--insecure-http): there is no CA to pin")
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, err := w.Write(s.CABundle)
+	return err
 }
 
 var decodeAgent = httpapi.DecodeOptions{MaxBytes: agentapi.MaxBodyBytes}
@@ -49,8 +72,10 @@ func (s *Service) enroll(w http.ResponseWriter, r *http.Request) error {
 	if err := validateEnroll(&req); err != nil {
 		return err
 	}
-	cred, err := auth.ParseCredential(req.Token)
-	if err != nil || cred.Kind != auth.KindEnroll {
+	// The agent sends the credential part; a whole token with its CA hash
+	// is accepted too (the hash served its purpose on the agent's side).
+	cred, err := parseEnrollCredential(req.Token)
+	if err != nil {
 		return &httpapi.Error{Status: http.StatusUnauthorized, Msg: "unauthorized", Detail: "token: not a parc enroll token (pe_...)"}
 	}
 	for range enrollAttempts {
@@ -66,17 +91,22 @@ func (s *Service) enroll(w http.ResponseWriter, r *http.Request) error {
 		agentCred, hash := auth.NewCredential(auth.KindAgent)
 		a := Agent{
 			ID: agentCred.ID, Hash: hash, Site: tok.Site, Role: tok.Role,
-			EnrolledAt: s.Now().UTC(), EnrollToken: tok.ID,
+			EnrolledAt: s.Now().UTC(), EnrollToken: tok.ID, ExpiresAt: s.Registry.NewCredentialExpiry(),
 			Hostname: req.Hostname, Serial: req.Serial, HardwareUUID: req.HardwareUUID, MACs: req.MACs,
 		}
 		data, err := store.Encode(a)
 		if err != nil {
 			return err
 		}
+		trace, err := s.Audit.Op(r.Context(), audit.Entry{Actor: "enroll-token:" + tok.ID, Action: audit.ActionAgentEnroll,
+			Object: "agent/" + a.ID, Site: a.Site, After: audit.Snapshot(CredentialView(a))})
+		if err != nil {
+			return err
+		}
 		key := s.Store.Key(store.KindAgents, a.ID)
 		resp, err := s.Store.Client.Txn(r.Context()).
 			If(cmp, clientv3.Compare(clientv3.Version(key), "=", 0)).
-			Then(use, clientv3.OpPut(key, string(data))).
+			Then(use, clientv3.OpPut(key, string(data)), trace).
 			Commit()
 		if err != nil {
 			return fmt.Errorf("enrolling %s: %w", req.Hostname, err)
@@ -88,10 +118,25 @@ func (s *Service) enroll(w http.ResponseWriter, r *http.Request) error {
 		s.Log.Info("agent enrolled", "agent", a.ID, "hostname", a.Hostname, "site", a.Site, "enroll_token", tok.ID)
 		httpapi.WriteJSON(w, http.StatusCreated, agentapi.EnrollResponse{
 			AgentID: a.ID, Credential: agentCred.String(), Site: a.Site, Role: a.Role, Policy: s.Policy,
+			CredentialExpiresAt: a.ExpiresAt,
 		})
 		return nil
 	}
 	return &httpapi.Error{Status: http.StatusServiceUnavailable, Msg: "busy", Detail: "too many agents enrolling with this token at once; retry"}
+}
+
+// parseEnrollCredential reads the credential of an enroll token, given
+// alone or with its CA hash.
+func parseEnrollCredential(token string) (auth.Credential, error) {
+	tok, err := agentapi.ParseEnrollToken(token)
+	if err != nil {
+		return auth.Credential{}, err
+	}
+	cred, err := auth.ParseCredential(tok.Credential)
+	if err != nil || cred.Kind != auth.KindEnroll {
+		return auth.Credential{}, auth.ErrMalformed
+	}
+	return cred, nil
 }
 
 func validateEnroll(req *agentapi.EnrollRequest) error {
@@ -116,36 +161,80 @@ func validateEnroll(req *agentapi.EnrollRequest) error {
 
 func (s *Service) checkin(w http.ResponseWriter, r *http.Request) error {
 	p, _ := auth.PrincipalFrom(r.Context())
-	var req agentapi.CheckinRequest
-	if err := httpapi.DecodeJSON(w, r, &req, decodeAgent); err != nil {
+	req, err := decodeCheckin(w, r)
+	if err != nil {
 		return err
 	}
+	// The unit is the one the credential names, p.ID: nothing in the body
+	// (which has no agent id; unknown fields are dropped) can name another.
 	now := s.Now()
 	var resp agentapi.CheckinResponse
-	var err error
-	switch req.Kind {
-	case agentapi.KindReport:
+	if req.Kind == agentapi.KindReport {
 		resp, err = s.storeReport(r.Context(), p.ID, req.Report, now)
-	case agentapi.KindHeartbeat:
+	} else {
 		resp, err = s.heartbeat(r.Context(), p.ID, req.Heartbeat, now)
-	default:
-		return httpapi.BadRequest("kind: want %q or %q, got %q", agentapi.KindReport, agentapi.KindHeartbeat, req.Kind)
 	}
 	if err != nil {
 		return err
 	}
 	resp.Policy = s.Policy
+	if a, ok := s.Registry.Cache().Get(p.ID); ok {
+		resp.CredentialExpiresAt = a.ExpiresAt
+		resp.RotateCredential = s.Registry.RotationDue(a)
+	}
 	httpapi.WriteJSON(w, http.StatusOK, resp)
 	return nil
 }
 
+// decodeCheckin reads and checks a check-in body: bounded, UTF-8, one
+// JSON value, unknown fields dropped, then agentapi's bounds. Errors are
+// *httpapi.Error.
+func decodeCheckin(w http.ResponseWriter, r *http.Request) (agentapi.CheckinRequest, error) {
+	var req agentapi.CheckinRequest
+	if err := httpapi.DecodeJSON(w, r, &req, decodeAgent); err != nil {
+		return req, err
+	}
+	if err := req.Validate(); err != nil {
+		return req, httpapi.BadRequest("%v", err)
+	}
+	return req, nil
+}
+
+// rotate gives the calling agent a new credential; its current one stays
+// valid until the agent confirms the new one.
+func (s *Service) rotate(w http.ResponseWriter, r *http.Request) error {
+	p, _ := auth.PrincipalFrom(r.Context())
+	cred, expires, err := s.Registry.Rotate(r.Context(), p.ID)
+	if errors.Is(err, auth.ErrUnauthenticated) {
+		return &httpapi.Error{Status: http.StatusUnauthorized, Msg: "unauthorized", Detail: err.Error()}
+	}
+	if err != nil {
+		return err
+	}
+	s.Log.Info("agent credential rotated, awaiting confirmation", "agent", p.ID)
+	httpapi.WriteJSON(w, http.StatusOK, agentapi.CredentialResponse{Credential: cred.String(), ExpiresAt: expires})
+	return nil
+}
+
+// confirm makes the rotated credential the bearer presents the agent's
+// only one.
+func (s *Service) confirm(w http.ResponseWriter, r *http.Request) error {
+	cred, ok := auth.BearerCredential(r)
+	if !ok || cred.Kind != auth.KindAgent {
+		return &httpapi.Error{Status: http.StatusUnauthorized, Msg: "unauthorized", Detail: auth.ErrUnauthenticated.Error()}
+	}
+	expires, err := s.Registry.Confirm(r.Context(), cred)
+	if errors.Is(err, auth.ErrUnauthenticated) {
+		return &httpapi.Error{Status: http.StatusUnauthorized, Msg: "unauthorized", Detail: err.Error()}
+	}
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, agentapi.CredentialResponse{ExpiresAt: expires})
+	return nil
+}
+
 func (s *Service) storeReport(ctx context.Context, agentID string, rep *agentapi.Report, now time.Time) (agentapi.CheckinResponse, error) {
-	if rep == nil {
-		return agentapi.CheckinResponse{}, httpapi.BadRequest("report: missing for kind %q", agentapi.KindReport)
-	}
-	if err := rep.Validate(); err != nil {
-		return agentapi.CheckinResponse{}, httpapi.BadRequest("%v", err)
-	}
 	seq, err := s.Reports.Store(ctx, agentID, rep, now)
 	if err != nil {
 		return agentapi.CheckinResponse{}, err
@@ -154,12 +243,6 @@ func (s *Service) storeReport(ctx context.Context, agentID string, rep *agentapi
 }
 
 func (s *Service) heartbeat(ctx context.Context, agentID string, hb *agentapi.Heartbeat, now time.Time) (agentapi.CheckinResponse, error) {
-	if hb == nil {
-		return agentapi.CheckinResponse{}, httpapi.BadRequest("heartbeat: missing for kind %q", agentapi.KindHeartbeat)
-	}
-	if len(hb.Fingerprint) > agentapi.MaxFingerprintLn {
-		return agentapi.CheckinResponse{}, httpapi.BadRequest("heartbeat.fingerprint: longer than %d", agentapi.MaxFingerprintLn)
-	}
 	fp, seq, err := s.Reports.Fingerprint(ctx, agentID, false)
 	if err == nil && fp != hb.Fingerprint {
 		// Another replica may have stored a newer report: ask etcd before

@@ -168,14 +168,44 @@ func (r *Reports) Observed(ctx context.Context, id string) (Observed, error) {
 
 // Receipts lists the receipts kept for agent id, oldest first.
 func (r *Reports) Receipts(ctx context.Context, id string) ([]Receipt, error) {
-	var out []Receipt
-	_, err := r.store.List(ctx, r.store.Key(store.KindReportLog, id)+"/", func(kv store.KV) error {
+	return store.ListValues[Receipt](ctx, r.store, r.store.Key(store.KindReportLog, id)+"/")
+}
+
+// DeleteReceiptsBefore deletes the receipts of reports received before
+// cutoff (retention), in batched transactions, and returns how many. The
+// latest report of each agent (observed/) is its current state and stays.
+func (r *Reports) DeleteReceiptsBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+	var ops []clientv3.Op
+	var deleted int64
+	flush := func() error {
+		if err := r.store.Commit(ctx, ops); err != nil {
+			return err
+		}
+		deleted += int64(len(ops))
+		ops = ops[:0]
+		return nil
+	}
+	_, err := r.store.List(ctx, r.store.Prefix(store.KindReportLog), func(kv store.KV) error {
 		var rc Receipt
 		if err := store.Decode(kv.Value, &rc); err != nil {
 			return fmt.Errorf("%s: %w", kv.Key, err)
 		}
-		out = append(out, rc)
+		if !rc.ReceivedAt.Before(cutoff) {
+			return nil
+		}
+		// Receipts are never rewritten, so a plain delete cannot lose a
+		// newer one.
+		ops = append(ops, clientv3.OpDelete(kv.Key))
+		if len(ops) == store.MaxTxnOps {
+			return flush()
+		}
 		return nil
 	})
-	return out, err
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return deleted, fmt.Errorf("deleting report receipts before %s: %w", cutoff.Format(time.RFC3339), err)
+	}
+	return deleted, nil
 }

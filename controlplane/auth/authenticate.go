@@ -25,12 +25,8 @@ type Authenticator struct {
 // Authenticate returns the principal of the request's credential, which must
 // be of the wanted kind (KindUser or KindAgent).
 func (a *Authenticator) Authenticate(r *http.Request, kind string) (Principal, error) {
-	raw, ok := bearer(r)
-	if !ok {
-		return Principal{}, ErrUnauthenticated
-	}
-	c, err := ParseCredential(raw)
-	if err != nil || c.Kind != kind {
+	c, ok := BearerCredential(r)
+	if !ok || c.Kind != kind {
 		return Principal{}, ErrUnauthenticated
 	}
 	switch kind {
@@ -40,6 +36,17 @@ func (a *Authenticator) Authenticate(r *http.Request, kind string) (Principal, e
 		return a.Agents.AuthenticateAgent(r.Context(), c)
 	}
 	return Principal{}, ErrUnauthenticated
+}
+
+// BearerCredential parses the request's bearer credential; false when it
+// is absent or not a parc credential.
+func BearerCredential(r *http.Request) (Credential, bool) {
+	raw, ok := bearer(r)
+	if !ok {
+		return Credential{}, false
+	}
+	c, err := ParseCredential(raw)
+	return c, err == nil
 }
 
 func bearer(r *http.Request) (string, bool) {

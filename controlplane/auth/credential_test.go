@@ -73,3 +73,61 @@ func TestRoles(t *testing.T) {
 		t.Error("an agent principal passes an admin permission")
 	}
 }
+
+// TestPermissionTable pins the whole role table, so that no change to who
+// may do what passes unnoticed. The words: admin everything;
+// technician units, readiness, imports, assignments (and enrollment);
+// coordinator loans, continuity, reserve (with borrower ids); viewer
+// read-only, never borrower ids; tokens and the audit log, admins only.
+func TestPermissionTable(t *testing.T) {
+	want := map[Role][]Permission{
+		RoleAdmin:       Permissions,
+		RoleTechnician:  {PermFleetRead, PermFleetWrite, PermEnroll, PermLoansRead},
+		RoleCoordinator: {PermFleetRead, PermLoansRead, PermLoansWrite, PermBorrowersRead},
+		RoleViewer:      {PermFleetRead, PermLoansRead},
+	}
+	for _, role := range Roles {
+		for _, perm := range Permissions {
+			wantAllow := false
+			for _, p := range want[role] {
+				wantAllow = wantAllow || p == perm
+			}
+			if got := role.Allows(perm); got != wantAllow {
+				t.Errorf("%s allows %s = %v, want %v", role, perm, got, wantAllow)
+			}
+		}
+	}
+	if len(want) != len(Roles) {
+		t.Errorf("table covers %d roles, there are %d", len(want), len(Roles))
+	}
+	if Permission("fleet:admin").Known() || !PermAuditRead.Known() {
+		t.Error("Known() does not tell permissions apart")
+	}
+}
+
+// FuzzParseCredential: any bearer string parses or is refused without
+// panicking; what parses is a known kind with a lowercase id and secret,
+// and prints back to itself. Seeds in testdata/fuzz/FuzzParseCredential.
+func FuzzParseCredential(f *testing.F) {
+	good, _ := NewCredential(KindAgent)
+	f.Add(good.String())
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseCredential(s)
+		if err != nil {
+			return
+		}
+		switch c.Kind {
+		case KindUser, KindEnroll, KindAgent:
+		default:
+			t.Fatalf("kind %q accepted", c.Kind)
+		}
+		for _, r := range c.ID + c.Secret {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+				t.Fatalf("%q accepted in %+v", r, c)
+			}
+		}
+		if c.String() != strings.TrimSpace(s) {
+			t.Fatalf("%q parsed to %+v, which prints as %q", s, c, c.String())
+		}
+	})
+}

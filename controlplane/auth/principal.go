@@ -17,12 +17,20 @@ type Principal struct {
 // on the admin API.
 func (p Principal) Allows(perm Permission) bool { return p.Kind == KindUser && p.Role.Allows(perm) }
 
-// Actor names the principal in audit entries and records ("user:ab12 (jdoe)").
+// Actor names the principal in audit entries and records ("user:ab12 (jdoe)",
+// "agent:cd34 (lp-07)").
 func (p Principal) Actor() string {
-	if p.Name != "" {
-		return p.Kind + ":" + p.ID + " (" + p.Name + ")"
+	kind := p.Kind
+	switch p.Kind {
+	case KindUser:
+		kind = "user"
+	case KindAgent:
+		kind = "agent"
 	}
-	return p.Kind + ":" + p.ID
+	if p.Name != "" {
+		return kind + ":" + p.ID + " (" + p.Name + ")"
+	}
+	return kind + ":" + p.ID
 }
 
 type principalKey struct{}

@@ -36,7 +36,7 @@ type Permission string
 const (
 	PermFleetRead     Permission = "fleet:read"     // units, sites, readiness, continuity numbers
 	PermFleetWrite    Permission = "fleet:write"    // declared inventory, imports, assignments, sites
-	PermEnroll        Permission = "enroll:write"   // enroll tokens
+	PermEnroll        Permission = "enroll:write"   // enroll tokens, agent credentials (revoke, rotate)
 	PermLoansRead     Permission = "loans:read"     // loans without borrower ids
 	PermLoansWrite    Permission = "loans:write"    // check out, check in, needs
 	PermBorrowersRead Permission = "borrowers:read" // borrower ids (personal data)
@@ -44,9 +44,15 @@ const (
 	PermAuditRead     Permission = "audit:read"     // the audit log
 )
 
+// Permissions lists every permission; a route may require only these.
+var Permissions = []Permission{PermFleetRead, PermFleetWrite, PermEnroll, PermLoansRead, PermLoansWrite,
+	PermBorrowersRead, PermTokensAdmin, PermAuditRead}
+
+// Known reports whether p is one of Permissions.
+func (p Permission) Known() bool { return slices.Contains(Permissions, p) }
+
 var grants = map[Role][]Permission{
-	RoleAdmin: {PermFleetRead, PermFleetWrite, PermEnroll, PermLoansRead, PermLoansWrite,
-		PermBorrowersRead, PermTokensAdmin, PermAuditRead},
+	RoleAdmin:       Permissions,
 	RoleTechnician:  {PermFleetRead, PermFleetWrite, PermEnroll, PermLoansRead},
 	RoleCoordinator: {PermFleetRead, PermLoansRead, PermLoansWrite, PermBorrowersRead},
 	RoleViewer:      {PermFleetRead, PermLoansRead},

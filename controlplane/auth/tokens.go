@@ -2,11 +2,15 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -21,7 +25,20 @@ type UserToken struct {
 	Hash      string    `json:"hash"`
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by,omitempty"`
+	// ExpiresAt zero means valid until revoked.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
+
+// MaxTokenNameLen bounds the name of a user token (who holds it).
+const MaxTokenNameLen = 128
+
+// Errors of user token administration.
+var (
+	// ErrLastAdmin refuses to revoke the last valid admin token: nobody
+	// could create tokens any more.
+	ErrLastAdmin = errors.New("this is the last valid admin token; create another admin token before revoking it")
+	ErrTokenName = fmt.Errorf("name: want 1 to %d characters", MaxTokenNameLen)
+)
 
 // Tokens keeps user tokens in etcd and a cache of them in memory.
 type Tokens struct {
@@ -38,18 +55,96 @@ func NewTokens(s *store.Store, log *slog.Logger, now func() time.Time) *Tokens {
 // Cache is the in-memory mirror the registry authenticates from.
 func (t *Tokens) Cache() *store.Cache[UserToken] { return t.cache }
 
-// Create makes a new user token and returns its credential, shown once.
-func (t *Tokens) Create(ctx context.Context, name string, role Role, by string) (Credential, UserToken, error) {
+// New prepares a user token valid for ttl (0: until revoked) without
+// storing it: the caller may build audit entries naming it, then Add it.
+// The credential is shown once and never stored.
+func (t *Tokens) New(name string, role Role, ttl time.Duration, by string) (Credential, UserToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > MaxTokenNameLen || !utf8.ValidString(name) {
+		return Credential{}, UserToken{}, ErrTokenName
+	}
 	if _, err := ParseRole(string(role)); err != nil {
 		return Credential{}, UserToken{}, err
 	}
+	if ttl < 0 {
+		return Credential{}, UserToken{}, fmt.Errorf("ttl: want a positive duration, got %s", ttl)
+	}
 	cred, hash := NewCredential(KindUser)
 	tok := UserToken{ID: cred.ID, Name: name, Role: role, Hash: hash, CreatedAt: t.now().UTC(), CreatedBy: by}
-	if err := t.store.Create(ctx, t.store.Key(store.KindTokens, tok.ID), tok); err != nil {
-		return Credential{}, UserToken{}, fmt.Errorf("creating token: %w", err)
+	if ttl > 0 {
+		tok.ExpiresAt = tok.CreatedAt.Add(ttl)
+	}
+	return cred, tok, nil
+}
+
+// Add stores a token made by New; extra ops (an audit entry) commit with it.
+func (t *Tokens) Add(ctx context.Context, tok UserToken, extra ...clientv3.Op) error {
+	if err := t.store.Create(ctx, t.store.Key(store.KindTokens, tok.ID), tok, extra...); err != nil {
+		return fmt.Errorf("creating token: %w", err)
 	}
 	t.cache.Set(tok.ID, tok)
-	return cred, tok, nil
+	return nil
+}
+
+// Create makes and stores a user token: New then Add.
+func (t *Tokens) Create(ctx context.Context, name string, role Role, ttl time.Duration, by string) (Credential, UserToken, error) {
+	cred, tok, err := t.New(name, role, ttl, by)
+	if err != nil {
+		return Credential{}, UserToken{}, err
+	}
+	return cred, tok, t.Add(ctx, tok)
+}
+
+// Get reads a token from etcd with its mod revision, for Revoke.
+func (t *Tokens) Get(ctx context.Context, id string) (UserToken, int64, error) {
+	var tok UserToken
+	rev, err := t.store.Get(ctx, t.store.Key(store.KindTokens, id), &tok)
+	return tok, rev, err
+}
+
+// List returns every user token, by creation time.
+func (t *Tokens) List(ctx context.Context) ([]UserToken, error) {
+	out, err := store.ListValues[UserToken](ctx, t.store, t.store.Prefix(store.KindTokens))
+	slices.SortFunc(out, func(a, b UserToken) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, err
+}
+
+// Revoke deletes token tok, read by Get at revision rev, with extra ops
+// (an audit entry) in the same transaction. The token's record goes; the
+// audit entry keeps its trace. It refuses to revoke the last valid admin
+// token, and returns store.ErrConflict when the token changed meanwhile.
+func (t *Tokens) Revoke(ctx context.Context, tok UserToken, rev int64, extra ...clientv3.Op) error {
+	key := t.store.Key(store.KindTokens, tok.ID)
+	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", rev)}
+	if tok.Role == RoleAdmin && t.valid(tok) {
+		// Another valid admin token must still exist when this deletion
+		// commits. etcd runs transactions one after another, so two
+		// admins revoking each other at once cannot both succeed.
+		all, err := t.List(ctx)
+		if err != nil {
+			return err
+		}
+		other := slices.IndexFunc(all, func(o UserToken) bool { return o.ID != tok.ID && o.Role == RoleAdmin && t.valid(o) })
+		if other < 0 {
+			return ErrLastAdmin
+		}
+		cmps = append(cmps, clientv3.Compare(clientv3.Version(t.store.Key(store.KindTokens, all[other].ID)), ">", 0))
+	}
+	resp, err := t.store.Client.Txn(ctx).If(cmps...).
+		Then(append([]clientv3.Op{clientv3.OpDelete(key)}, extra...)...).Commit()
+	if err != nil {
+		return fmt.Errorf("revoking token %s: %w", tok.ID, err)
+	}
+	if !resp.Succeeded {
+		return fmt.Errorf("revoking token %s: %w", tok.ID, store.ErrConflict)
+	}
+	t.cache.Delete(tok.ID)
+	return nil
+}
+
+// valid reports whether tok has not expired.
+func (t *Tokens) valid(tok UserToken) bool {
+	return tok.ExpiresAt.IsZero() || t.now().Before(tok.ExpiresAt)
 }
 
 // Authenticate checks a user credential and returns its principal.
@@ -57,6 +152,10 @@ func (t *Tokens) Authenticate(ctx context.Context, c Credential) (Principal, err
 	tok, err := t.cache.Load(ctx, c.ID)
 	if err != nil || !SecretMatches(tok.Hash, c.Secret) {
 		return Principal{}, ErrUnauthenticated
+	}
+	if !t.valid(tok) {
+		// The caller holds the secret: saying why costs nothing.
+		return Principal{}, fmt.Errorf("%w: token expired on %s; ask an administrator for a new one", ErrUnauthenticated, tok.ExpiresAt.Format(time.RFC3339))
 	}
 	return Principal{Kind: KindUser, ID: tok.ID, Name: tok.Name, Role: tok.Role}, nil
 }

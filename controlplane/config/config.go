@@ -43,6 +43,24 @@ type Config struct {
 	Resync         time.Duration
 	// Name identifies this replica (reconciler election, logs).
 	Name string
+	// TLSCert and TLSKey, when set, are served instead of the certificate
+	// parc-server makes from its own CA; TLSCA is then the bundle agents
+	// pin (default: the top of TLSCert's chain).
+	TLSCert, TLSKey, TLSCA string
+	// TLSHosts are extra names and IPs of the managed server certificate.
+	TLSHosts []string
+	// InsecureHTTP serves plain HTTP: local development only.
+	InsecureHTTP bool
+	// AgentCredentialTTL is how long an agent credential is valid; agents
+	// rotate theirs in the last third of it.
+	AgentCredentialTTL time.Duration
+	// Rate limits per agent and per user token, in requests per second
+	// with a burst; 0 disables. In memory, per replica.
+	AgentRate, UserRate   float64
+	AgentBurst, UserBurst int
+	// RetentionPeriod is how long audit entries and report receipts are
+	// kept; RetentionInterval how often the retention job runs.
+	RetentionPeriod, RetentionInterval time.Duration
 
 	LogLevel  string
 	LogFormat string
@@ -72,6 +90,27 @@ const (
 	keyName               = "name"
 	keyLogLevel           = "log-level"
 	keyLogFormat          = "log-format"
+	keyTLSCert            = "tls-cert"
+	keyTLSKey             = "tls-key"
+	keyTLSCA              = "tls-ca"
+	keyTLSHosts           = "tls-hosts"
+	keyInsecureHTTP       = "insecure-http"
+	keyAgentCredTTL       = "agent-credential-ttl"
+	keyAgentRate          = "rate-limit-agent"
+	keyAgentBurst         = "rate-limit-agent-burst"
+	keyUserRate           = "rate-limit-user"
+	keyUserBurst          = "rate-limit-user-burst"
+	keyRetentionPeriod    = "retention-period"
+	keyRetentionInterval  = "retention-interval"
+)
+
+// Bounds of the agent credential lifetime. Loaners may stay offline at
+// home for a whole summer, so a credential must outlive that (a week is the
+// floor for tests and the impatient); beyond two years a stolen one stays
+// useful too long.
+const (
+	minAgentCredentialTTL = 7 * 24 * time.Hour
+	maxAgentCredentialTTL = 2 * 366 * 24 * time.Hour
 )
 
 // Flags declares every setting on fs with its default and help.
@@ -98,6 +137,18 @@ func Flags(fs *pflag.FlagSet) {
 	fs.String(keyName, "", "name of this replica (default: hostname and listen address)")
 	fs.String(keyLogLevel, "info", "log level: debug, info, warn, error")
 	fs.String(keyLogFormat, "text", "log format: text or json")
+	fs.String(keyTLSCert, "", "TLS certificate (PEM, chain) to serve instead of one from parc-server's own CA")
+	fs.String(keyTLSKey, "", "private key of --tls-cert (mode 0600)")
+	fs.String(keyTLSCA, "", "CA bundle agents pin when --tls-cert is given (default: the top of its chain)")
+	fs.StringSlice(keyTLSHosts, nil, "names and IP addresses agents reach the server by, for its own certificate (localhost, 127.0.0.1 and this machine's name are always in)")
+	fs.Bool(keyInsecureHTTP, false, "serve plain HTTP, unencrypted: for local development only")
+	fs.Duration(keyAgentCredTTL, 365*24*time.Hour, "lifetime of an agent credential; agents rotate it in its last third")
+	fs.Float64(keyAgentRate, 2, "requests per second each agent may make (0: unlimited)")
+	fs.Int(keyAgentBurst, 30, "requests an agent may make at once above its rate")
+	fs.Float64(keyUserRate, 50, "requests per second each user token may make (0: unlimited)")
+	fs.Int(keyUserBurst, 200, "requests a user token may make at once above its rate")
+	fs.Duration(keyRetentionPeriod, 365*24*time.Hour, "how long audit entries and report receipts are kept")
+	fs.Duration(keyRetentionInterval, 24*time.Hour, "how often the retention job deletes what is older than the retention period")
 }
 
 // Load reads the configuration from the file named by --config (if any),
@@ -139,6 +190,18 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		Name:                    v.GetString(keyName),
 		LogLevel:                v.GetString(keyLogLevel),
 		LogFormat:               v.GetString(keyLogFormat),
+		TLSCert:                 v.GetString(keyTLSCert),
+		TLSKey:                  v.GetString(keyTLSKey),
+		TLSCA:                   v.GetString(keyTLSCA),
+		TLSHosts:                nonEmpty(v.GetStringSlice(keyTLSHosts)),
+		InsecureHTTP:            v.GetBool(keyInsecureHTTP),
+		AgentCredentialTTL:      v.GetDuration(keyAgentCredTTL),
+		AgentRate:               v.GetFloat64(keyAgentRate),
+		AgentBurst:              v.GetInt(keyAgentBurst),
+		UserRate:                v.GetFloat64(keyUserRate),
+		UserBurst:               v.GetInt(keyUserBurst),
+		RetentionPeriod:         v.GetDuration(keyRetentionPeriod),
+		RetentionInterval:       v.GetDuration(keyRetentionInterval),
 	}
 	return cfg, cfg.Validate()
 }
@@ -192,6 +255,36 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("%s %q: want debug, info, warn or error", keyLogLevel, c.LogLevel))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, fmt.Errorf("%s and %s: give both, or neither to let parc-server make its own", keyTLSCert, keyTLSKey))
+	}
+	if c.TLSCA != "" && c.TLSCert == "" {
+		errs = append(errs, fmt.Errorf("%s: only with %s (parc-server's own CA needs no bundle)", keyTLSCA, keyTLSCert))
+	}
+	if c.InsecureHTTP && (c.TLSCert != "" || len(c.TLSHosts) > 0) {
+		errs = append(errs, fmt.Errorf("%s: contradicts %s/%s", keyInsecureHTTP, keyTLSCert, keyTLSHosts))
+	}
+	if c.AgentCredentialTTL < minAgentCredentialTTL || c.AgentCredentialTTL > maxAgentCredentialTTL {
+		errs = append(errs, fmt.Errorf("%s %s: want %s to %s", keyAgentCredTTL, c.AgentCredentialTTL, minAgentCredentialTTL, maxAgentCredentialTTL))
+	}
+	for _, r := range []struct {
+		key   string
+		rate  float64
+		burst int
+	}{{keyAgentRate, c.AgentRate, c.AgentBurst}, {keyUserRate, c.UserRate, c.UserBurst}} {
+		if r.rate < 0 {
+			errs = append(errs, fmt.Errorf("%s %v: want 0 (unlimited) or more", r.key, r.rate))
+		}
+		if r.rate > 0 && r.burst < 1 {
+			errs = append(errs, fmt.Errorf("%s-burst %d: want at least 1", r.key, r.burst))
+		}
+	}
+	if c.RetentionPeriod < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("%s %s: want at least 24h", keyRetentionPeriod, c.RetentionPeriod))
+	}
+	if c.RetentionInterval < time.Minute || c.RetentionInterval > c.RetentionPeriod {
+		errs = append(errs, fmt.Errorf("%s %s: want 1m to the retention period", keyRetentionInterval, c.RetentionInterval))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("%s %q: want text or json", keyLogFormat, c.LogFormat))

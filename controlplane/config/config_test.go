@@ -49,3 +49,36 @@ func TestValidateReportsEverything(t *testing.T) {
 		}
 	}
 }
+
+func TestSecurityDefaultsAndBounds(t *testing.T) {
+	cfg, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.InsecureHTTP || cfg.TLSCert != "" || cfg.RetentionPeriod.Hours() != 365*24 || cfg.AgentCredentialTTL.Hours() != 365*24 || cfg.AgentRate <= 0 || cfg.UserRate <= 0 {
+		t.Errorf("defaults: %+v; want HTTPS with a managed CA, a year of retention and of credential life, rate limits on", cfg)
+	}
+	_, err = load(t, []string{"--tls-cert", "c.pem", "--tls-ca", "ca.pem", "--insecure-http", "--agent-credential-ttl", "1h",
+		"--rate-limit-user", "-1", "--rate-limit-agent-burst", "0", "--retention-period", "1h", "--retention-interval", "0s"}, nil)
+	if err == nil {
+		t.Fatal("invalid security settings accepted")
+	}
+	for _, want := range []string{"tls-cert and tls-key", "insecure-http", "agent-credential-ttl", "rate-limit-user", "rate-limit-agent-burst", "retention-period", "retention-interval"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s:\n%v", want, err)
+		}
+	}
+	cfg, err = load(t, []string{"--config", writeFile(t, "tls-hosts: [parc.example.org, 10.0.0.10]\nrate-limit-agent: 0\n")}, nil)
+	if err != nil || len(cfg.TLSHosts) != 2 || cfg.AgentRate != 0 {
+		t.Errorf("from a file: %+v %v", cfg, err)
+	}
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "parc.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

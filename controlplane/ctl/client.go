@@ -3,13 +3,14 @@ package ctl
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/parc-project/parc/agent/agentapi"
 )
@@ -31,7 +32,7 @@ func NewClient(server, token string, httpClient *http.Client) (*Client, error) {
 		return nil, fmt.Errorf("no token: pass --token, --token-file or set PARC_TOKEN (the first admin token is in the server's data dir, admin.token)")
 	}
 	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 5 * time.Minute}
+		httpClient = &http.Client{Timeout: httpTimeout}
 	}
 	return &Client{base: u.String(), token: token, http: httpClient}, nil
 }
@@ -89,7 +90,7 @@ func (c *Client) Raw(ctx context.Context, method, path, contentType string, body
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, path, withTLSHint(err))
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
@@ -101,4 +102,14 @@ func (c *Client) Raw(ctx context.Context, method, path, contentType string, body
 		return nil, e
 	}
 	return resp, nil
+}
+
+// withTLSHint adds what to do to an error about a certificate nobody
+// vouched for: most often a server with its own CA and no --ca-file.
+func withTLSHint(err error) error {
+	var unknown x509.UnknownAuthorityError
+	if errors.As(err, &unknown) {
+		return fmt.Errorf("%w (a parc-server with its own CA: pass --ca-file or set PARC_CA_FILE to its ca.crt, in its data dir)", err)
+	}
+	return err
 }

@@ -3,6 +3,7 @@ package ctl
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,7 +12,7 @@ import (
 )
 
 func (a *app) enrollTokenCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "enroll-token", Short: "create tokens with which agents enroll"}
+	cmd := &cobra.Command{Use: "enroll-token", Short: "create, list and revoke the tokens with which agents enroll"}
 	var req adminapi.EnrollTokenRequest
 	var quiet bool
 	create := &cobra.Command{
@@ -42,8 +43,11 @@ func (a *app) enrollTokenCommand() *cobra.Command {
 			if tok.MaxUses > 0 {
 				uses = fmt.Sprint(tok.MaxUses)
 			}
-			fmt.Fprintf(a.out, "%s\n\nsite: %s  role: %s  expires: %s  uses: %s\n", tok.Token, dash(tok.Site), dash(tok.Role), expires, uses)
+			fmt.Fprintf(a.out, "%s\n\nid: %s  site: %s  role: %s  expires: %s  uses: %s\n", tok.Token, tok.ID, dash(tok.Site), dash(tok.Role), expires, uses)
 			fmt.Fprintf(a.out, "Enroll an agent with: parc-agent --server URL --enroll-token %s\n", tok.Token)
+			if tok.CACertHash != "" {
+				fmt.Fprintf(a.out, "The agent trusts only the server CA this token names (%s).\n", tok.CACertHash)
+			}
 			return nil
 		},
 	}
@@ -53,6 +57,63 @@ func (a *app) enrollTokenCommand() *cobra.Command {
 	f.StringVar(&req.TTL, "ttl", "", "validity, e.g. 72h (default: no expiry)")
 	f.IntVar(&req.MaxUses, "max-uses", 0, "how many agents may enroll with it (default: unlimited)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the token (for scripts)")
-	cmd.AddCommand(create)
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "list enroll tokens and how much they were used (never their secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			var l adminapi.EnrollTokenList
+			if err := c.Do(cmd.Context(), http.MethodGet, adminapi.PathEnrollTokens, nil, &l); err != nil {
+				return err
+			}
+			if a.json() {
+				return a.printJSON(l.Tokens)
+			}
+			now := time.Now()
+			rows := make([][]string, 0, len(l.Tokens))
+			for _, t := range l.Tokens {
+				uses := fmt.Sprint(t.Uses)
+				if t.MaxUses > 0 {
+					uses += fmt.Sprintf("/%d", t.MaxUses)
+				}
+				state := "valid"
+				switch {
+				case t.Revoked:
+					state = "revoked " + when(t.RevokedAt, "")
+				case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
+					state = "expired"
+				case t.MaxUses > 0 && t.Uses >= t.MaxUses:
+					state = "used up"
+				}
+				rows = append(rows, []string{t.ID, dash(t.Site), dash(t.Role), uses, when(t.ExpiresAt, "never"), state, dash(t.CreatedBy)})
+			}
+			return a.table([]string{"ID", "SITE", "ROLE", "USES", "EXPIRES", "STATE", "CREATED BY"}, rows)
+		},
+	}
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "revoke an enroll token: no agent enrolls with it any more (those enrolled keep their credentials)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			var tok adminapi.EnrollToken
+			if err := c.Do(cmd.Context(), http.MethodDelete, adminapi.PathEnrollTokens+"/"+url.PathEscape(args[0]), nil, &tok); err != nil {
+				return fmt.Errorf("revoking enroll token %s: %w", args[0], err)
+			}
+			if a.json() {
+				return a.printJSON(tok)
+			}
+			fmt.Fprintf(a.out, "enroll token %s revoked (%d agents enrolled with it keep their credentials)\n", tok.ID, tok.Uses)
+			return nil
+		},
+	}
+	cmd.AddCommand(create, list, revoke)
 	return cmd
 }

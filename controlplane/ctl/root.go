@@ -7,13 +7,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
+
+	"github.com/parc-project/parc/agent/agentapi"
+	"github.com/parc-project/parc/agent/client"
 )
 
 // app is what every command needs: where to print and how to reach the
@@ -40,11 +48,13 @@ func NewRootCommand(out io.Writer) *cobra.Command {
 	pf.String("server", "", "parc-server URL (PARC_SERVER)")
 	pf.String("token", "", "user token (PARC_TOKEN)")
 	pf.String("token-file", "", "file holding the user token, such as the server's admin.token (PARC_TOKEN_FILE)")
+	pf.String("ca-file", "", "CA certificate to trust for the server, such as the server's ca.crt (PARC_CA_FILE; default: the system's)")
 	pf.String("config", "", "config file (default ~/.config/parc/parcctl.yaml)")
 	pf.StringP("output", "o", "table", "output format: table or json")
 	pf.String("lang", "", "language of messages: en or fr (default: from LANG)")
 	root.AddCommand(a.statusCommand(), a.unitsCommand(), a.enrollTokenCommand(), a.readinessCommand(),
 		a.sitesCommand(), a.classroomsCommand(), a.cartsCommand(), a.importCommand(), a.exportCommand())
+	root.AddCommand(a.tokensCommand(), a.agentsCommand(), a.auditCommand())
 	return root
 }
 
@@ -90,7 +100,34 @@ func (a *app) client() (*Client, error) {
 			token = strings.TrimSpace(string(data))
 		}
 	}
-	return NewClient(a.v.GetString("server"), token, nil)
+	hc, err := a.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	return NewClient(a.v.GetString("server"), token, hc)
+}
+
+// httpTimeout bounds one admin API call; listing a large fleet page by
+// page takes many.
+const httpTimeout = 5 * time.Minute
+
+// httpClient trusts only the CA of --ca-file when given (a server with its
+// own CA), the system's roots otherwise (a server with a public
+// certificate).
+func (a *app) httpClient() (*http.Client, error) {
+	f := a.v.GetString("ca-file")
+	if f == "" {
+		return &http.Client{Timeout: httpTimeout}, nil
+	}
+	data, err := os.ReadFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading the CA file (--ca-file, PARC_CA_FILE): %w", err)
+	}
+	certs, err := agentapi.ParseCertificates(data)
+	if err != nil {
+		return nil, fmt.Errorf("CA file %s: %w", f, err)
+	}
+	return client.PinnedHTTPClient(certs, httpTimeout), nil
 }
 
 func (a *app) json() bool { return a.v.GetString("output") == "json" }
@@ -113,12 +150,29 @@ func (a *app) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// table writes rows under a header, aligned.
+// table writes rows under a header, aligned. Cells hold what agents
+// reported, which a hostile agent chooses: control characters are shown
+// escaped, never sent to the terminal (an ESC sequence could rewrite the
+// screen or the window title).
 func (a *app) table(header []string, rows [][]string) error {
 	w := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, strings.Join(header, "\t"))
 	for _, r := range rows {
-		fmt.Fprintln(w, strings.Join(r, "\t"))
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = printable(c)
+		}
+		fmt.Fprintln(w, strings.Join(cells, "\t"))
 	}
 	return w.Flush()
+}
+
+// printable escapes control characters and invalid UTF-8 the way Go
+// quotes them (\x1b), leaving everything else as it is.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) && utf8.ValidString(s) {
+		return s
+	}
+	q := strconv.QuoteToGraphic(s)
+	return q[1 : len(q)-1]
 }

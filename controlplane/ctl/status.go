@@ -23,10 +23,17 @@ func (a *app) statusCommand() *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), max(wait, time.Second))
 			defer cancel()
-			hc := &http.Client{Timeout: 3 * time.Second}
 			var lastErr error
 			for {
-				lastErr = ready(ctx, hc, server+"/readyz")
+				// The CA file may not exist yet: a server on its first
+				// start writes it just before it listens.
+				hc, err := a.httpClient()
+				if err == nil {
+					hc.Timeout = 3 * time.Second
+					lastErr = ready(ctx, hc, server+"/readyz")
+				} else {
+					lastErr = err
+				}
 				if lastErr == nil {
 					fmt.Fprintf(a.out, "%s: ready\n", server)
 					return nil
@@ -54,7 +61,7 @@ func ready(ctx context.Context, hc *http.Client, url string) error {
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return err
+		return withTLSHint(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

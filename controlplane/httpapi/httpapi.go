@@ -4,13 +4,17 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/parc-project/parc/agent/agentapi"
 	"github.com/parc-project/parc/controlplane/store"
@@ -22,6 +26,9 @@ type Error struct {
 	Status int
 	Msg    string
 	Detail string
+	// RetryAfter, for a 429 or 503, says when to come back; 0 means the
+	// default of a few seconds.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -79,13 +86,27 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		he = &Error{Status: http.StatusInternalServerError, Msg: "internal error", Detail: "the server could not complete the request; see its log"}
 	}
-	if he.Status == http.StatusTooManyRequests || he.Status == http.StatusServiceUnavailable {
-		if w.Header().Get("Retry-After") == "" {
-			w.Header().Set("Retry-After", "5")
+	switch he.Status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		retry := defaultRetryAfter
+		if he.RetryAfter > 0 {
+			retry = he.RetryAfter
 		}
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(retry)))
+	case http.StatusUnauthorized:
+		// RFC 6750: say how to authenticate, and whether the credential
+		// given (if any) was the problem.
+		challenge := `Bearer realm="parc"`
+		if r.Header.Get("Authorization") != "" {
+			challenge += `, error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
 	}
 	WriteJSON(w, he.Status, agentapi.ErrorResponse{Error: he.Msg, Detail: he.Detail})
 }
+
+// defaultRetryAfter is the Retry-After of a 503 or 429 that names none.
+const defaultRetryAfter = 5 * time.Second
 
 // DecodeOptions bound and shape JSON decoding.
 type DecodeOptions struct {
@@ -97,14 +118,22 @@ type DecodeOptions struct {
 }
 
 // DecodeJSON reads r's body into v. Errors are *Error: 413 for a body over
-// the limit, 415 for a body that is not JSON, 400 for malformed JSON naming
-// where it went wrong.
+// the limit, 415 for a body that is not JSON, 400 for malformed JSON (or
+// not UTF-8) naming where it went wrong.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, opt DecodeOptions) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return Errorf(http.StatusUnsupportedMediaType, "unsupported media type", "want application/json, got %q", ct)
+		return Errorf(http.StatusUnsupportedMediaType, "unsupported media type", "want application/json, got %.64q", ct)
 	}
-	body := http.MaxBytesReader(w, r.Body, opt.MaxBytes)
-	dec := json.NewDecoder(body)
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, opt.MaxBytes))
+	if err != nil {
+		return decodeError(err, opt.MaxBytes)
+	}
+	// JSON is UTF-8 (RFC 8259). Go's decoder would quietly turn invalid
+	// bytes into U+FFFD and store a string the agent never sent.
+	if !utf8.Valid(data) {
+		return BadRequest("body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if opt.Strict {
 		dec.DisallowUnknownFields()
 	}
@@ -113,10 +142,6 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, opt DecodeOptions
 	}
 	// One JSON value per body: trailing data is a client bug worth naming.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return decodeError(err, opt.MaxBytes)
-		}
 		return BadRequest("unexpected data after the JSON body")
 	}
 	return nil
@@ -134,7 +159,7 @@ func decodeError(err error, limit int64) error {
 	case errors.As(err, &syntax):
 		return BadRequest("malformed JSON at byte %d: %v", syntax.Offset, err)
 	case errors.As(err, &typ):
-		return BadRequest("field %q: want %s, got JSON %s", typ.Field, typ.Type, typ.Value)
+		return BadRequest("field %.128q: want %s, got JSON %s", typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.EOF):
 		return BadRequest("empty body, want a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):

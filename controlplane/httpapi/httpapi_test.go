@@ -33,6 +33,8 @@ func TestDecodeJSON(t *testing.T) {
 		{"two values", `{} {}`, "application/json", false, 400, "after the JSON body"},
 		{"too large", `{"name":"` + strings.Repeat("x", 200) + `"}`, "application/json", false, 413, "limit is 100 bytes"},
 		{"form", `name=a`, "application/x-www-form-urlencoded", false, 415, "application/json"},
+		{"invalid UTF-8", "{\"name\":\"a\xff\"}", "application/json", false, 400, "UTF-8"},
+		{"deep nesting", strings.Repeat("[", 50) + strings.Repeat("]", 50), "application/json", false, 400, "JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,5 +55,24 @@ func TestDecodeJSON(t *testing.T) {
 				t.Errorf("error %#v, want status %d naming %q", err, tt.wantStatus, tt.wantDetail)
 			}
 		})
+	}
+}
+
+func TestCheckString(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want string // "" for accepted
+	}{
+		{"école Jau", ""},
+		{strings.Repeat("x", 10), ""},
+		{strings.Repeat("x", 11), "at most 10"},
+		{"a\x1b[2J", "control character"},
+		{"a\nb", "control character"},
+		{"a\xffb", "UTF-8"},
+	} {
+		err := CheckString("name", tt.in, 10)
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("CheckString(%q) = %v, want %q", tt.in, err, tt.want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -28,12 +29,20 @@ type Route struct {
 }
 
 // Router registers routes on a ServeMux, wrapping each in the
-// authentication and permission check it declares.
+// authentication, permission check and rate limit it declares.
 type Router struct {
 	mux    *http.ServeMux
 	auth   *auth.Authenticator
 	log    *slog.Logger
 	routes []Route
+	// Limits are the rate limits of authenticated callers; nil limiters
+	// allow everything.
+	Limits Limits
+}
+
+// Limits are the per-caller rate limits: per agent, and per user token.
+type Limits struct {
+	Agent, User *RateLimiter
 }
 
 // NewRouter returns a router on mux.
@@ -58,23 +67,44 @@ func (rt *Router) Agent(pattern string, h HandlerFunc) {
 		if err != nil {
 			return unauthenticated(err)
 		}
+		if err := limit(rt.Limits.Agent, p, "agent"); err != nil {
+			return err
+		}
 		return h(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	}))
 }
 
-// User registers a route for people whose role grants perm.
+// User registers a route for people whose role grants perm. perm must be
+// one of auth.Permissions: a route without a real permission is a bug
+// caught at start-up, not a door left open.
 func (rt *Router) User(pattern string, perm auth.Permission, h HandlerFunc) {
+	if !perm.Known() {
+		panic(fmt.Sprintf("httpapi: route %q registered with unknown permission %q", pattern, perm))
+	}
 	rt.routes = append(rt.routes, Route{Pattern: pattern, Access: User, Perm: perm})
 	rt.mux.Handle(pattern, rt.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		p, err := rt.auth.Authenticate(r, auth.KindUser)
 		if err != nil {
 			return unauthenticated(err)
 		}
+		if err := limit(rt.Limits.User, p, "token"); err != nil {
+			return err
+		}
 		if !p.Allows(perm) {
 			return Errorf(http.StatusForbidden, "forbidden", "role %s may not %s", p.Role, perm)
 		}
 		return h(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	}))
+}
+
+// limit takes a token from p's bucket, or answers 429 saying when to retry.
+func limit(l *RateLimiter, p auth.Principal, what string) error {
+	ok, wait := l.Allow(p.ID)
+	if ok {
+		return nil
+	}
+	return &Error{Status: http.StatusTooManyRequests, Msg: "too many requests",
+		Detail: fmt.Sprintf("this %s is over its rate limit; retry in %ds", what, retryAfterSeconds(wait)), RetryAfter: wait}
 }
 
 func unauthenticated(err error) error {

@@ -63,7 +63,7 @@ func TestBadInput(t *testing.T) {
 			if tt.auth != "" {
 				req.Header.Set("Authorization", "Bearer "+tt.auth)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := s.HTTPClient().Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -33,7 +33,7 @@ func admin(t *testing.T, s *servertest.Server, method, path string, in, out any)
 	req, _ := http.NewRequest(method, s.URL+path, body)
 	req.Header.Set("Authorization", "Bearer "+s.AdminToken())
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -153,7 +153,7 @@ type simAgent struct {
 
 func enrollSim(t *testing.T, s *servertest.Server, token, hostname string) *simAgent {
 	t.Helper()
-	c, err := client.New(s.URL, nil, "parc-test")
+	c, err := client.New(s.URL, s.HTTPClient(), "parc-test")
 	if err != nil {
 		t.Fatal(err)
 	}

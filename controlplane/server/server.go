@@ -11,20 +11,26 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/parc-project/parc/agent/agentapi"
 	"github.com/parc-project/parc/configs"
 	"github.com/parc-project/parc/controlplane/agents"
+	"github.com/parc-project/parc/controlplane/audit"
 	"github.com/parc-project/parc/controlplane/auth"
 	"github.com/parc-project/parc/controlplane/config"
 	"github.com/parc-project/parc/controlplane/etcdnode"
 	"github.com/parc-project/parc/controlplane/httpapi"
 	"github.com/parc-project/parc/controlplane/inventory"
 	"github.com/parc-project/parc/controlplane/lastseen"
+	"github.com/parc-project/parc/controlplane/pki"
 	"github.com/parc-project/parc/controlplane/readiness"
 	"github.com/parc-project/parc/controlplane/reconcile"
+	"github.com/parc-project/parc/controlplane/retention"
 	"github.com/parc-project/parc/controlplane/store"
 	"github.com/parc-project/parc/controlplane/tokenadmin"
 	"github.com/parc-project/parc/controlplane/units"
@@ -44,6 +50,9 @@ type Server struct {
 	// Inventory is the declared inventory; Reconciler judges units.
 	Inventory  *inventory.Inventory
 	Reconciler *reconcile.Reconciler
+	Audit      *audit.Log
+	// PKI is the TLS material; nil with --insecure-http.
+	PKI *pki.PKI
 	// Router lists every registered route (the role tests walk it).
 	Router *httpapi.Router
 
@@ -74,14 +83,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s.node = node
 	s.Store = store.New(node.Client, cfg.Prefix)
+	if cfg.InsecureHTTP {
+		log.Warn("serving plain HTTP (--insecure-http): tokens, credentials and reports cross the network unencrypted; for local development only")
+	} else if s.PKI, err = loadTLS(ctx, s.Store, cfg, s.now, log); err != nil {
+		node.Close()
+		return nil, err
+	}
 
 	s.Tokens = auth.NewTokens(s.Store, log, s.now)
-	s.Registry = agents.NewRegistry(s.Store, log)
+	s.Registry = agents.NewRegistry(s.Store, log, s.now, cfg.AgentCredentialTTL)
 	s.LastSeen = lastseen.New(s.Store, cfg.LastSeenFlush, log)
+	s.Audit = audit.New(s.Store, s.now)
 	reports := agents.NewReports(s.Store, cfg.ReceiptsKept)
 	s.Inventory = inventory.New(s.Store, log, s.now)
 	s.Reconciler = reconcile.New(s.Store, s.Inventory, s.Registry, rules,
 		reconcile.Config{Name: replicaName(cfg), Resync: cfg.Resync}, log, s.now)
+	enrollTokens := auth.NewEnrollTokens(s.Store, s.now)
 
 	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.bgCancel = bgCancel
@@ -90,6 +107,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.goBackground(func() { s.Inventory.Run(bgCtx) })
 	s.goBackground(func() { s.Reconciler.Run(bgCtx) })
 	s.goBackground(func() { s.recoverImports(bgCtx) })
+	if s.PKI != nil {
+		s.goBackground(func() { s.PKI.Run(bgCtx, certRefreshInterval) })
+	}
+	// Every replica runs retention until the reconciler's election exists;
+	// its sweeps are idempotent. See package retention.
+	retentionJob := &retention.Job{Period: cfg.RetentionPeriod, Interval: cfg.RetentionInterval, Now: s.now, Log: log,
+		Sweepers: []retention.Sweeper{
+			retention.Func("audit entries", s.Audit.DeleteBefore),
+			retention.Func("report receipts", reports.DeleteReceiptsBefore),
+			retention.Func("spent enroll tokens", enrollTokens.DeleteDoneBefore),
+		}}
+	s.goBackground(func() { retentionJob.Run(bgCtx) })
 	flushCtx, flushCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.flushCancel = flushCancel
 	s.flush.Add(1)
@@ -115,18 +144,27 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 
 	mux := http.NewServeMux()
 	s.Router = httpapi.NewRouter(mux, &auth.Authenticator{Users: s.Tokens, Agents: s.Registry}, log)
+	s.Router.Limits = httpapi.Limits{
+		Agent: httpapi.NewRateLimiter(cfg.AgentRate, cfg.AgentBurst, s.now),
+		User:  httpapi.NewRateLimiter(cfg.UserRate, cfg.UserBurst, s.now),
+	}
 	s.Router.Public("GET /healthz", s.healthz)
 	s.Router.Public("GET /readyz", s.readyz)
-	enrollTokens := auth.NewEnrollTokens(s.Store, s.now)
+	var caBundle []byte
+	var caHash string
+	if s.PKI != nil {
+		caBundle, caHash = s.PKI.CAPEM(), s.PKI.CAHash()
+	}
 	(&agents.Service{
 		Store: s.Store, Registry: s.Registry, Reports: reports, EnrollTokens: enrollTokens,
-		LastSeen: s.LastSeen, Now: s.now, Log: log,
+		LastSeen: s.LastSeen, Audit: s.Audit, CABundle: caBundle, Now: s.now, Log: log,
 		Policy: agentapi.Policy{CheckinIntervalSeconds: int(cfg.AgentCheckinInterval.Seconds())},
 	}).Register(s.Router)
 	(&units.Service{Store: s.Store, Registry: s.Registry, Reports: reports, LastSeen: s.LastSeen,
 		Inventory: s.Inventory, Reconciler: s.Reconciler, Log: log}).Register(s.Router)
 	(&inventory.Service{Inventory: s.Inventory, Log: log}).Register(s.Router)
-	(&tokenadmin.Service{EnrollTokens: enrollTokens}).Register(s.Router)
+	(&tokenadmin.Service{EnrollTokens: enrollTokens, Tokens: s.Tokens, Registry: s.Registry, Audit: s.Audit, CAHash: caHash}).Register(s.Router)
+	(&audit.Service{Log: s.Audit}).Register(s.Router)
 	s.handler = mux
 	return s, nil
 }
@@ -179,8 +217,59 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // EtcdErr reports a fatal error of the embedded etcd member.
 func (s *Server) EtcdErr() <-chan error { return s.node.Err() }
 
-// Serve answers HTTP on ln until ctx ends, then stops accepting, lets
-// requests in flight finish within the shutdown grace, and returns.
+// certRefreshInterval is how often the server checks whether its
+// certificate is due for renewal (managed) or was replaced on disk
+// (provided).
+const certRefreshInterval = 6 * time.Hour
+
+// loadTLS loads or makes the TLS material and makes sure every replica
+// serves under the same CA, the one agents pin: the first replica
+// publishes its CA certificate (never its key) in etcd; the others must
+// hold the same.
+func loadTLS(ctx context.Context, st *store.Store, cfg config.Config, now func() time.Time, log *slog.Logger) (*pki.PKI, error) {
+	key := st.Root() + caKey
+	cluster, _, err := st.GetRaw(ctx, key)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("reading the cluster's CA: %w", err)
+	}
+	p, err := pki.Load(pki.Config{DataDir: cfg.DataDir, CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CAFile: cfg.TLSCA,
+		Hosts: tlsHosts(cfg), ClusterCA: cluster, Now: now, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	if cluster == nil {
+		resp, err := st.Client.Txn(ctx).If(clientv3.Compare(clientv3.Version(key), "=", 0)).
+			Then(clientv3.OpPut(key, string(p.CAPEM()))).Commit()
+		if err != nil {
+			return nil, fmt.Errorf("publishing the CA: %w", err)
+		}
+		if !resp.Succeeded {
+			return nil, errors.New("another replica published its CA while this one started; start this one again to check it has the same")
+		}
+	}
+	ca, cert, _ := p.Files()
+	log.Info("serving HTTPS", "ca", ca, "ca_hash", p.CAHash(), "certificate", cert, "managed", p.Managed())
+	return p, nil
+}
+
+// caKey holds the cluster's CA certificate, under the store's root.
+const caKey = "meta/ca"
+
+// tlsHosts are the names the managed certificate must cover: the
+// configured ones and the listen address when it names one host.
+func tlsHosts(cfg config.Config) []string {
+	hosts := slices.Clone(cfg.TLSHosts)
+	if h, _, err := net.SplitHostPort(cfg.Listen); err == nil && h != "" {
+		if ip := net.ParseIP(h); ip == nil || !ip.IsUnspecified() {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
+}
+
+// Serve answers HTTPS (HTTP with --insecure-http) on ln until ctx ends,
+// then stops accepting, lets requests in flight finish within the shutdown
+// grace, and returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -192,8 +281,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("parc-server listening", "addr", ln.Addr().String())
+	scheme := "http"
+	if s.PKI != nil {
+		scheme = "https"
+		srv.TLSConfig = s.PKI.TLSConfig()
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	s.log.Info("parc-server listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving HTTP: %w", err)

@@ -13,11 +13,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/parc-project/parc/agent/agentapi"
+	"github.com/parc-project/parc/agent/client"
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -96,9 +100,12 @@ func moduleRoot() (string, error) {
 	return filepath.Abs(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// Server is a parc-server process.
+// Server is a parc-server process, serving HTTPS under the CA it made in
+// its data dir (HTTP with Options.InsecureHTTP).
 type Server struct {
-	t       testing.TB
+	t testing.TB
+	// URL is https://127.0.0.1:port (http:// with InsecureHTTP). Call it
+	// with HTTPClient, which trusts the server's CA.
 	URL     string
 	DataDir string
 	// Args are the flags it runs with (Restart reuses them).
@@ -110,6 +117,7 @@ type Server struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	logs *bytes.Buffer
+	http *http.Client
 }
 
 // Options shape a server.
@@ -120,6 +128,9 @@ type Options struct {
 	EtcdEndpoints []string
 	// Args are added to the command line.
 	Args []string
+	// InsecureHTTP runs the server with --insecure-http, for the tests
+	// about plain HTTP itself; every other test runs over TLS.
+	InsecureHTTP bool
 }
 
 // StartServer starts parc-server on free ports and waits until it is ready.
@@ -131,8 +142,15 @@ func StartServer(t testing.TB, opt Options) *Server {
 		dataDir = t.TempDir()
 	}
 	port := FreePort(t)
-	s := &Server{t: t, URL: fmt.Sprintf("http://127.0.0.1:%d", port), DataDir: dataDir}
+	scheme := "https"
+	if opt.InsecureHTTP {
+		scheme = "http"
+	}
+	s := &Server{t: t, URL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, port), DataDir: dataDir}
 	s.Args = []string{"--data-dir", dataDir, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--log-level", "debug"}
+	if opt.InsecureHTTP {
+		s.Args = append(s.Args, "--insecure-http")
+	}
 	if len(opt.EtcdEndpoints) > 0 {
 		s.Args = append(s.Args, "--etcd-endpoints", strings.Join(opt.EtcdEndpoints, ","))
 	} else {
@@ -141,8 +159,10 @@ func StartServer(t testing.TB, opt Options) *Server {
 			"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
 	}
 	s.Args = append(s.Args, opt.Args...)
+	started.Store(s.URL, s)
 	s.start()
 	t.Cleanup(func() {
+		started.Delete(s.URL)
 		s.Kill()
 		if t.Failed() {
 			t.Logf("parc-server log:\n%s", s.Logs())
@@ -196,16 +216,109 @@ func (s *Server) WaitReady(timeout time.Duration) {
 			s.t.Fatalf("parc-server exited while starting:\n%s", s.Logs())
 		default:
 		}
-		resp, err := http.Get(s.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
+		// The CA appears in the data dir just before the server listens.
+		if hc, err := s.httpClient(); err == nil {
+			resp, err := hc.Get(s.URL + "/readyz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return
+				}
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	s.t.Fatalf("parc-server not ready after %s:\n%s", timeout, s.Logs())
+}
+
+// CAFile is the server's CA certificate in its data dir: what parcctl
+// trusts with --ca-file, and what agents pin. "" with InsecureHTTP.
+func (s *Server) CAFile() string {
+	if strings.HasPrefix(s.URL, "http://") {
+		return ""
+	}
+	return filepath.Join(s.DataDir, "ca.crt")
+}
+
+// HTTPClient returns a client for s.URL that trusts the server's CA and
+// nothing else, as a pinned agent does.
+func (s *Server) HTTPClient() *http.Client {
+	s.t.Helper()
+	hc, err := s.httpClient()
+	if err != nil {
+		s.t.Fatalf("client for %s: %v", s.URL, err)
+	}
+	return hc
+}
+
+func (s *Server) httpClient() (*http.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.http != nil {
+		return s.http, nil
+	}
+	if s.CAFile() == "" {
+		s.http = &http.Client{Timeout: time.Minute}
+		return s.http, nil
+	}
+	data, err := os.ReadFile(s.CAFile())
+	if err != nil {
+		return nil, err
+	}
+	certs, err := agentapi.ParseCertificates(data)
+	if err != nil {
+		return nil, err
+	}
+	s.http = client.PinnedHTTPClient(certs, time.Minute)
+	return s.http, nil
+}
+
+// Env is the environment in which parcctl reaches s as its admin:
+// PARC_SERVER, PARC_TOKEN and PARC_CA_FILE.
+func (s *Server) Env() []string {
+	s.t.Helper()
+	env := []string{"PARC_SERVER=" + s.URL, "PARC_TOKEN=" + s.AdminToken()}
+	if ca := s.CAFile(); ca != "" {
+		env = append(env, "PARC_CA_FILE="+ca)
+	}
+	return env
+}
+
+// started maps the URL of each running server to it, so Run can give
+// parcctl the CA of the server a test names.
+var started sync.Map
+
+// withCA adds PARC_CA_FILE to parcctl's env when env or args name a
+// server started by StartServer (PARC_SERVER=URL, --server URL) and env
+// sets no CA file: tests written before TLS keep working unchanged. Not
+// for parc-agent, which reads the same variable but must show that it
+// pins the CA through its enroll token.
+func withCA(name string, env, args []string) []string {
+	if name != "parcctl" {
+		return env
+	}
+	var url string
+	for _, e := range env {
+		if strings.HasPrefix(e, "PARC_CA_FILE=") {
+			return env
+		}
+		if v, ok := strings.CutPrefix(e, "PARC_SERVER="); ok {
+			url = v
+		}
+	}
+	for i, a := range args {
+		if a == "--server" && i+1 < len(args) {
+			url = args[i+1]
+		} else if v, ok := strings.CutPrefix(a, "--server="); ok {
+			url = v
+		}
+	}
+	if v, ok := started.Load(strings.TrimRight(url, "/")); ok {
+		if ca := v.(*Server).CAFile(); ca != "" {
+			return append(slices.Clone(env), "PARC_CA_FILE="+ca)
+		}
+	}
+	return env
 }
 
 // AdminToken reads the admin token the server wrote on its first start.
@@ -264,7 +377,8 @@ func (s *Server) Restart() {
 }
 
 // Run runs a command built by Binaries and returns its standard output;
-// the test fails if it exits with an error.
+// the test fails if it exits with an error. When env or args name a
+// server StartServer started, parcctl is given its CA (PARC_CA_FILE).
 func Run(t testing.TB, env []string, name string, args ...string) string {
 	t.Helper()
 	out, errOut, err := RunErr(t, env, name, args...)
@@ -280,7 +394,7 @@ func RunErr(t testing.TB, env []string, name string, args ...string) (stdout, st
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, Bin(t, name), args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(os.Environ(), withCA(name, env, args)...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()

@@ -187,6 +187,14 @@ func (c *Cache[T]) Set(id string, v T) {
 	c.mu.Unlock()
 }
 
+// Delete records a deletion this replica just made, so that it stops
+// serving the record before the watch event arrives.
+func (c *Cache[T]) Delete(id string) {
+	c.mu.Lock()
+	delete(c.items, id)
+	c.mu.Unlock()
+}
+
 // Len is the number of cached records.
 func (c *Cache[T]) Len() int {
 	c.mu.RLock()

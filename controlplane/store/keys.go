@@ -25,6 +25,10 @@ const LayoutVersion = "v1"
 //	meta/inventory-gen               rewritten by every inventory write: its revision orders them
 //	imports/active                   the import being applied (blocks other inventory writes)
 //	imports/<importID>/<chunk>       an import's staged writes, replayed if its importer dies
+//	audit/<time>-<entryID>           an audit entry; <time> sorts (UTC, fixed width), so
+//	                                 listing is chronological and retention deletes a range
+//	meta/ca                          the cluster's CA certificate (PEM; never its key):
+//	                                 every replica must serve under the CA agents pin
 const (
 	KindAgents       = "agents"
 	KindObserved     = "observed"
@@ -38,6 +42,7 @@ const (
 	KindDeclared     = "declared"
 	KindImports      = "imports"
 	KindMeta         = "meta"
+	KindAudit        = "audit"
 )
 
 // Key builds the key of a record: Root()/kind/id[/sub...].

@@ -108,21 +108,22 @@ func (s *Store) Put(ctx context.Context, key string, v any) error {
 }
 
 // Create writes a record only if the key does not exist yet; ErrConflict
-// otherwise.
-func (s *Store) Create(ctx context.Context, key string, v any) error {
-	return s.PutIfRevision(ctx, key, v, 0)
+// otherwise. extra ops (an audit entry) commit in the same transaction.
+func (s *Store) Create(ctx context.Context, key string, v any, extra ...clientv3.Op) error {
+	return s.PutIfRevision(ctx, key, v, 0, extra...)
 }
 
 // PutIfRevision writes a record only if the key's mod revision is still rev
 // (0: the key must not exist). It returns ErrConflict when it lost the race.
-func (s *Store) PutIfRevision(ctx context.Context, key string, v any, rev int64) error {
+// extra ops (an audit entry) commit in the same transaction.
+func (s *Store) PutIfRevision(ctx context.Context, key string, v any, rev int64, extra ...clientv3.Op) error {
 	data, err := Encode(v)
 	if err != nil {
 		return err
 	}
 	resp, err := s.Client.Txn(ctx).
 		If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
-		Then(clientv3.OpPut(key, string(data))).
+		Then(append([]clientv3.Op{clientv3.OpPut(key, string(data))}, extra...)...).
 		Commit()
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", key, err)
@@ -212,4 +213,18 @@ func (s *Store) Commit(ctx context.Context, ops []clientv3.Op) error {
 		ops = ops[n:]
 	}
 	return nil
+}
+
+// ListValues decodes every record under prefix, in key order.
+func ListValues[T any](ctx context.Context, s *Store, prefix string) ([]T, error) {
+	var out []T
+	_, err := s.List(ctx, prefix, func(kv KV) error {
+		var v T
+		if err := Decode(kv.Value, &v); err != nil {
+			return fmt.Errorf("%s: %w", kv.Key, err)
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, err
 }

@@ -2,6 +2,10 @@
 # `make run`: parc-server on its embedded etcd plus an agent on this
 # machine, both under .run/. Ctrl-C stops both cleanly. Data stays in .run/
 # between runs (`make clean-run` forgets it).
+#
+# The server serves HTTPS under the CA it makes on its first start
+# (.run/server/ca.crt). parcctl trusts that file (PARC_CA_FILE); the agent
+# does not need it: it pins the CA whose hash its enroll token carries.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-bin}
@@ -9,7 +13,8 @@ PORT=${PARC_RUN_PORT:-8080}
 ETCD_CLIENT=${PARC_RUN_ETCD_CLIENT_PORT:-2379}
 ETCD_PEER=${PARC_RUN_ETCD_PEER_PORT:-2380}
 RUN=.run
-SERVER_URL="http://127.0.0.1:${PORT}"
+SERVER_URL="https://127.0.0.1:${PORT}"
+CA="$RUN/server/ca.crt"
 mkdir -p "$RUN"
 
 server_pid="" agent_pid=""
@@ -30,24 +35,29 @@ trap stop INT TERM EXIT
 server_pid=$!
 
 export PARC_SERVER="$SERVER_URL" PARC_TOKEN_FILE="$RUN/server/admin.token"
-"$BIN/parcctl" status --wait 60s >/dev/null || { echo "parc-server did not become ready; see the lines above" >&2; exit 1; }
+# PARC_CA_FILE for parcctl only: the agent reads the same variable and
+# would trust the file instead of pinning the CA through its token.
+PARC_CA_FILE="$CA" "$BIN/parcctl" status --wait 60s >/dev/null || { echo "parc-server did not become ready; see the lines above" >&2; exit 1; }
 
 agent_args=(--server "$SERVER_URL" --state-dir "$RUN/agent" --interval 15s)
-if [ ! -s "$RUN/agent/state.json" ]; then
-  token=$("$BIN/parcctl" enroll-token create --role loaner --max-uses 1 --ttl 1h --quiet)
+if [ ! -s "$RUN/agent/state.json" ] || [ ! -s "$RUN/agent/ca.crt" ]; then
+  # Never enrolled, or enrolled by a run from before TLS: enroll (again).
+  rm -rf "$RUN/agent"
+  token=$(PARC_CA_FILE="$CA" "$BIN/parcctl" enroll-token create --role loaner --max-uses 1 --ttl 1h --quiet)
   agent_args+=(--enroll-token "$token")
 fi
-"$BIN/parc-agent" "${agent_args[@]}" 2> >(trap '' INT TERM; sed -u 's/^/[agent]  /' >&2) &
+env -u PARC_CA_FILE "$BIN/parc-agent" "${agent_args[@]}" 2> >(trap '' INT TERM; sed -u 's/^/[agent]  /' >&2) &
 agent_pid=$!
 
 cat <<MSG
 
 parc is running.
   server:  $SERVER_URL   (data in $RUN/server, etcd log in $RUN/server/etcd.log)
-  agent:   this machine, checking in every 15s (state in $RUN/agent)
+           HTTPS under its own CA, $RUN/server/ca.crt
+  agent:   this machine, checking in every 15s (state in $RUN/agent; it pinned that CA)
 
 Look at it from another terminal:
-  export PARC_SERVER=$SERVER_URL PARC_TOKEN_FILE=$PWD/$RUN/server/admin.token
+  export PARC_SERVER=$SERVER_URL PARC_TOKEN_FILE=$PWD/$RUN/server/admin.token PARC_CA_FILE=$PWD/$CA
   $BIN/parcctl units list
   $BIN/parcctl units show <ID>
 

@@ -59,7 +59,8 @@ func TestMakeRun(t *testing.T) {
 		}
 	}()
 
-	env := []string{fmt.Sprintf("PARC_SERVER=http://127.0.0.1:%d", port), "PARC_TOKEN_FILE=" + work + "/.run/server/admin.token"}
+	env := []string{fmt.Sprintf("PARC_SERVER=https://127.0.0.1:%d", port), "PARC_TOKEN_FILE=" + work + "/.run/server/admin.token",
+		"PARC_CA_FILE=" + work + "/.run/server/ca.crt"}
 	host, _ := os.Hostname()
 	var list string
 	for {
@@ -82,7 +83,14 @@ func TestMakeRun(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("make run did not stop within 30s of Ctrl-C")
 	}
-	for _, want := range []string{"parc is running", "stopped.", "parc-server stopped cleanly"} {
+	// The agent pinned the server's CA through its enroll token: the CA it
+	// keeps is the server's.
+	serverCA, _ := os.ReadFile(work + "/.run/server/ca.crt")
+	agentCA, _ := os.ReadFile(work + "/.run/agent/ca.crt")
+	if len(serverCA) == 0 || !bytes.Equal(serverCA, agentCA) || !strings.Contains(out.String(), "server CA pinned") {
+		t.Errorf("the agent did not pin the server's CA (server %d bytes, agent %d bytes)", len(serverCA), len(agentCA))
+	}
+	for _, want := range []string{"parc is running", "stopped.", "parc-server stopped cleanly", "PARC_CA_FILE="} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}

@@ -59,6 +59,7 @@ func run(ctx context.Context, cfg config.Config) error {
 		Server:         cfg.Server,
 		StateDir:       cfg.StateDir,
 		EnrollToken:    cfg.EnrollToken,
+		CAFile:         cfg.CAFile,
 		Interval:       cfg.Interval,
 		Jitter:         cfg.Jitter,
 		Version:        version,

@@ -76,7 +76,7 @@ func loadFleet(b *testing.B, n int) *fleet {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f := &fleet{store: s, inv: inventory.New(s, log, time.Now), reg: agents.NewRegistry(s, log)}
+	f := &fleet{store: s, inv: inventory.New(s, log, time.Now), reg: agents.NewRegistry(s, log, time.Now, 90*24*time.Hour)}
 	cctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)

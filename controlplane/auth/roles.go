@@ -34,19 +34,20 @@ type Permission string
 
 // Permissions. Each admin endpoint declares exactly one.
 const (
-	PermFleetRead     Permission = "fleet:read"     // units, sites, readiness, continuity numbers
-	PermFleetWrite    Permission = "fleet:write"    // declared inventory, imports, assignments, sites
-	PermEnroll        Permission = "enroll:write"   // enroll tokens, agent credentials (revoke, rotate)
-	PermLoansRead     Permission = "loans:read"     // loans without borrower ids
-	PermLoansWrite    Permission = "loans:write"    // check out, check in, needs
-	PermBorrowersRead Permission = "borrowers:read" // borrower ids (personal data)
-	PermTokensAdmin   Permission = "tokens:admin"   // user tokens
-	PermAuditRead     Permission = "audit:read"     // the audit log
+	PermFleetRead      Permission = "fleet:read"      // units, sites, readiness, continuity numbers
+	PermFleetWrite     Permission = "fleet:write"     // declared inventory, imports, assignments, sites
+	PermEnroll         Permission = "enroll:write"    // enroll tokens, agent credentials (revoke, rotate)
+	PermLoansRead      Permission = "loans:read"      // loans without borrower ids
+	PermLoansWrite     Permission = "loans:write"     // check out, check in, needs
+	PermBorrowersRead  Permission = "borrowers:read"  // borrower ids (personal data)
+	PermBorrowersErase Permission = "borrowers:erase" // erase a borrower's data (right to erasure)
+	PermTokensAdmin    Permission = "tokens:admin"    // user tokens
+	PermAuditRead      Permission = "audit:read"      // the audit log
 )
 
 // Permissions lists every permission; a route may require only these.
 var Permissions = []Permission{PermFleetRead, PermFleetWrite, PermEnroll, PermLoansRead, PermLoansWrite,
-	PermBorrowersRead, PermTokensAdmin, PermAuditRead}
+	PermBorrowersRead, PermBorrowersErase, PermTokensAdmin, PermAuditRead}
 
 // Known reports whether p is one of Permissions.
 func (p Permission) Known() bool { return slices.Contains(Permissions, p) }
@@ -54,7 +55,7 @@ func (p Permission) Known() bool { return slices.Contains(Permissions, p) }
 var grants = map[Role][]Permission{
 	RoleAdmin:       Permissions,
 	RoleTechnician:  {PermFleetRead, PermFleetWrite, PermEnroll, PermLoansRead},
-	RoleCoordinator: {PermFleetRead, PermLoansRead, PermLoansWrite, PermBorrowersRead},
+	RoleCoordinator: {PermFleetRead, PermLoansRead, PermLoansWrite, PermBorrowersRead, PermBorrowersErase},
 	RoleViewer:      {PermFleetRead, PermLoansRead},
 }
 

@@ -41,6 +41,9 @@ func NewClient(server, token string, httpClient *http.Client) (*Client, error) {
 type APIError struct {
 	Status int
 	agentapi.ErrorResponse
+	// Body is the answer as sent: some refusals carry a result to show
+	// (the bad lines of a file).
+	Body []byte
 }
 
 func (e *APIError) Error() string {
@@ -94,8 +97,8 @@ func (c *Client) Raw(ctx context.Context, method, path, contentType string, body
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
-		e := &APIError{Status: resp.StatusCode}
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+		e := &APIError{Status: resp.StatusCode, Body: data}
 		if json.Unmarshal(data, &e.ErrorResponse) != nil || e.ErrorResponse.Error == "" {
 			e.ErrorResponse.Error = http.StatusText(resp.StatusCode)
 		}

@@ -60,6 +60,7 @@ func (a *app) classroomsCommand() *cobra.Command {
 		_ = sub.MarkFlagRequired("site")
 		cmd.AddCommand(sub)
 	}
+	cmd.AddCommand(a.classroomsReportCommand())
 	cmd.AddCommand(listCommand(a, adminapi.PathClassrooms, []string{"ID", "SITE", "NAME"}, func(v inventory.Classroom) []string {
 		return []string{v.ID, v.Site, dash(v.Name)}
 	}), a.deleteCommand("classroom", adminapi.PathClassrooms))
@@ -88,6 +89,7 @@ func (a *app) cartsCommand() *cobra.Command {
 		_ = sub.MarkFlagRequired("slots")
 		cmd.AddCommand(sub)
 	}
+	cmd.AddCommand(a.cartShowCommand())
 	cmd.AddCommand(listCommand(a, adminapi.PathCarts, []string{"ID", "SITE", "KIND", "SLOTS", "NAME"}, func(v inventory.Cart) []string {
 		return []string{v.ID, v.Site, v.Kind, fmt.Sprint(v.Slots), dash(v.Name)}
 	}), a.deleteCommand("cart", adminapi.PathCarts))

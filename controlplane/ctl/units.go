@@ -17,7 +17,7 @@ import (
 func (a *app) unitsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "units", Short: "list, show and declare units"}
 	cmd.AddCommand(a.unitsListCommand(), a.unitsShowCommand(), a.unitsDeclareCommand("declare"),
-		a.unitsDeclareCommand("update"), a.deleteCommand("unit", adminapi.PathUnits))
+		a.unitsDeclareCommand("update"), a.deleteCommand("unit", adminapi.PathUnits), a.unitsAssignCommand())
 	return cmd
 }
 

@@ -1,30 +1,23 @@
 package inventory
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
-	"unicode"
-	"unicode/utf8"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
+	"github.com/parc-project/parc/controlplane/httpapi"
+	"github.com/parc-project/parc/controlplane/sheet"
 )
 
 // Limits of an inventory file: far above a province's 100,000 units per
 // file, low enough that a wrong upload cannot exhaust the server.
 const (
-	MaxImportBytes = 32 << 20
-	MaxImportRows  = 200_000
+	MaxImportBytes = httpapi.MaxImportBytes
+	MaxImportRows  = httpapi.MaxImportRows
 )
 
 // Columns of the inventory CSV, in export order.
@@ -55,9 +48,8 @@ var frenchHeaders = map[string]string{
 	colCartSlots: "emplacements du chariot", colHardwareUUID: "uuid matériel", colMAC: "adresse mac",
 }
 
-// headerAliases maps normalised header names, in English and French, to
-// columns. Normalised: lower case, accents removed, runs of spaces, '_',
-// '-', '.' and apostrophes made one space.
+// headerAliases maps normalised header names (sheet.Normalize), in English
+// and French, to columns.
 var headerAliases = map[string]string{
 	"asset tag": colAssetTag, "tag": colAssetTag, "asset": colAssetTag, "inventory number": colAssetTag,
 	"numero d inventaire": colAssetTag, "no inventaire": colAssetTag, "n inventaire": colAssetTag,
@@ -87,29 +79,8 @@ var roleAliases = map[string]string{
 	"spare": RoleSpare, "reserve": RoleSpare, "rechange": RoleSpare, "stock": RoleSpare,
 }
 
-// normalize folds a header or role for comparison.
-func normalize(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	folded, _, err := transform.String(t, s)
-	if err != nil {
-		folded = s
-	}
-	folded = strings.ToLower(folded)
-	folded = strings.Map(func(r rune) rune {
-		switch r {
-		case '_', '-', '.', '\'', '’', '°', '/':
-			return ' '
-		}
-		return r
-	}, folded)
-	return strings.Join(strings.Fields(folded), " ")
-}
-
-// FileError is a problem with the file as a whole (not UTF-8, too large,
-// too many rows), as opposed to problems of some rows.
-type FileError struct{ Msg string }
-
-func (e *FileError) Error() string { return e.Msg }
+// FileError is a problem with the file as a whole.
+type FileError = sheet.FileError
 
 // Row is one parsed data row of an inventory file.
 type Row struct {
@@ -127,81 +98,33 @@ type RowError struct {
 	Message  string `json:"message"`
 }
 
-// ParseCSV reads an inventory file as people export it from a spreadsheet:
-// English or French headers, comma or semicolon separated, UTF-8 with or
-// without a byte-order mark. It returns the rows it could read and one
-// error per bad line; a header problem is an error of line 1. Unknown
-// columns are reported in ignored.
+// csvFormat is the inventory file's format.
+var csvFormat = sheet.Format{
+	Aliases:     headerAliases,
+	Required:    []string{colAssetTag, colSite, colRole},
+	Example:     map[string]string{colAssetTag: `asset_tag" or "numéro d'inventaire`, colSite: `site" or "établissement`, colRole: `role" or "rôle`},
+	MaxBytes:    MaxImportBytes,
+	MaxRows:     MaxImportRows,
+	MaxColumns:  httpapi.MaxImportColumns,
+	MaxFieldLen: httpapi.MaxImportFieldLen,
+}
+
+// ParseCSV reads an inventory file as people export it from a spreadsheet
+// (see package sheet). It returns the rows it could read and one error per
+// bad line; a header problem is an error of line 1. Unknown columns are
+// reported in ignored.
 func ParseCSV(r io.Reader) (rows []Row, rowErrs []RowError, ignored []string, err error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
+	lines, lineErrs, ignored, err := sheet.Read(r, csvFormat)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("reading the file: %w", err)
+		return nil, nil, nil, err
 	}
-	if len(data) > MaxImportBytes {
-		return nil, nil, nil, &FileError{fmt.Sprintf("file larger than %d MiB", MaxImportBytes>>20)}
+	for _, e := range lineErrs {
+		rowErrs = append(rowErrs, RowError{Line: e.Line, Message: e.Message})
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) {
-		return nil, nil, nil, &FileError{`file is not UTF-8 text (save it from your spreadsheet as "CSV UTF-8")`}
-	}
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.Comma = sniffDelimiter(data)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	cr.ReuseRecord = true
-
-	header, err := cr.Read()
-	if err != nil {
-		return nil, nil, nil, &FileError{fmt.Sprintf("line 1: reading the header: %v", err)}
-	}
-	cols := make([]string, len(header))
-	seen := map[string]int{}
-	for i, h := range header {
-		col, ok := headerAliases[normalize(h)]
-		if !ok {
-			if strings.TrimSpace(h) != "" {
-				ignored = append(ignored, h)
-			}
-			continue
-		}
-		if prev, dup := seen[col]; dup {
-			rowErrs = append(rowErrs, RowError{Line: 1, Message: fmt.Sprintf("columns %q and %q both mean %s", header[prev], h, col)})
-		}
-		seen[col] = i
-		cols[i] = col
-	}
-	for _, need := range []string{colAssetTag, colSite, colRole} {
-		if _, ok := seen[need]; !ok {
-			rowErrs = append(rowErrs, RowError{Line: 1, Message: fmt.Sprintf("no %s column (headers such as %q)", need, exampleHeader(need))})
-		}
-	}
-	if len(rowErrs) > 0 {
-		return nil, rowErrs, ignored, nil
-	}
-
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				rowErrs = append(rowErrs, RowError{Line: pe.Line, Message: pe.Err.Error()})
-				continue
-			}
-			return nil, nil, nil, &FileError{fmt.Sprintf("reading the file: %v", err)}
-		}
-		if blank(rec) {
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rows)+len(rowErrs) >= MaxImportRows {
-			return nil, nil, nil, &FileError{fmt.Sprintf("more than %d rows: split the file", MaxImportRows)}
-		}
-		row, problems := parseRow(line, rec, cols)
+	for _, line := range lines {
+		row, problems := parseRow(line)
 		if len(problems) > 0 {
-			rowErrs = append(rowErrs, RowError{Line: line, AssetTag: row.Unit.AssetTag, Message: strings.Join(problems, "; ")})
+			rowErrs = append(rowErrs, RowError{Line: line.Line, AssetTag: row.Unit.AssetTag, Message: strings.Join(problems, "; ")})
 			continue
 		}
 		rows = append(rows, row)
@@ -209,84 +132,32 @@ func ParseCSV(r io.Reader) (rows []Row, rowErrs []RowError, ignored []string, er
 	return rows, rowErrs, ignored, nil
 }
 
-func exampleHeader(col string) string {
-	return col + `" or "` + frenchHeaders[col]
-}
-
-func blank(rec []string) bool {
-	for _, f := range rec {
-		if strings.TrimSpace(f) != "" {
-			return false
-		}
-	}
-	return true
-}
-
-// sniffDelimiter picks ';' or ',' from the header line: French spreadsheets
-// write ';' because ',' is their decimal separator.
-func sniffDelimiter(data []byte) rune {
-	first, _, _ := bufio.NewReader(bytes.NewReader(data)).ReadLine()
-	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
-		return ';'
-	}
-	return ','
-}
-
-func parseRow(line int, rec []string, cols []string) (Row, []string) {
-	row := Row{Line: line}
+func parseRow(line sheet.Row) (Row, []string) {
+	row := Row{Line: line.Line}
 	var problems []string
-	roleReported := false
 	u := &row.Unit
-	for i, v := range rec {
-		if i >= len(cols) || cols[i] == "" {
-			continue
+	u.AssetTag, u.Serial, u.Model = line.Get(colAssetTag), line.Get(colSerial), line.Get(colModel)
+	u.Site, u.AssignedSite, u.Classroom, u.Cart = line.Get(colSite), line.Get(colAssignedSite), line.Get(colClassroom), line.Get(colCart)
+	u.HardwareUUID, u.MAC = line.Get(colHardwareUUID), line.Get(colMAC)
+	d, err := sheet.Date(line.Get(colPurchaseDate))
+	if err != nil {
+		problems = append(problems, "purchase "+err.Error())
+	}
+	u.PurchaseDate = d
+	roleReported := false
+	if v := line.Get(colRole); v != "" {
+		role, ok := roleAliases[sheet.Normalize(v)]
+		if !ok {
+			roleReported = true
+			problems = append(problems, fmt.Sprintf("unknown role %q (want loaner, classroom, teacher, kiosk or spare; or prêt, classe, enseignant, borne, réserve)", v))
 		}
-		v = strings.TrimSpace(v)
-		switch cols[i] {
-		case colAssetTag:
-			u.AssetTag = v
-		case colSerial:
-			u.Serial = v
-		case colModel:
-			u.Model = v
-		case colPurchaseDate:
-			d, err := parseDate(v)
-			if err != nil {
-				problems = append(problems, err.Error())
-			}
-			u.PurchaseDate = d
-		case colSite:
-			u.Site = v
-		case colRole:
-			role, ok := roleAliases[normalize(v)]
-			if !ok {
-				roleReported = true
-				problems = append(problems, fmt.Sprintf("unknown role %q (want loaner, classroom, teacher, kiosk or spare; or prêt, classe, enseignant, borne, réserve)", v))
-			}
-			u.Role = role
-		case colAssignedSite:
-			u.AssignedSite = v
-		case colClassroom:
-			u.Classroom = v
-		case colCart:
-			u.Cart = v
-		case colSlot:
-			n, err := optionalInt(v)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("slot %q: want a number", v))
-			}
-			u.Slot = n
-		case colCartSlots:
-			n, err := optionalInt(v)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("cart slots %q: want a number", v))
-			}
-			row.CartSlots = n
-		case colHardwareUUID:
-			u.HardwareUUID = v
-		case colMAC:
-			u.MAC = v
-		}
+		u.Role = role
+	}
+	if u.Slot, err = optionalInt(line.Get(colSlot)); err != nil {
+		problems = append(problems, fmt.Sprintf("slot %q: want a number", line.Get(colSlot)))
+	}
+	if row.CartSlots, err = optionalInt(line.Get(colCartSlots)); err != nil {
+		problems = append(problems, fmt.Sprintf("cart slots %q: want a number", line.Get(colCartSlots)))
 	}
 	for _, p := range u.Validate() {
 		if !(roleReported && strings.HasPrefix(p, "unknown role")) {
@@ -301,20 +172,6 @@ func optionalInt(s string) (int, error) {
 		return 0, nil
 	}
 	return strconv.Atoi(s)
-}
-
-// parseDate accepts ISO dates and the day-first dates French spreadsheets
-// write, and returns YYYY-MM-DD.
-func parseDate(s string) (string, error) {
-	if s == "" {
-		return "", nil
-	}
-	for _, layout := range []string{time.DateOnly, "02/01/2006", "2/1/2006", "02-01-2006", "02.01.2006"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.Format(time.DateOnly), nil
-		}
-	}
-	return "", fmt.Errorf("purchase date %q: want YYYY-MM-DD or DD/MM/YYYY", s)
 }
 
 // WriteCSV writes units in the import format, English headers and commas,

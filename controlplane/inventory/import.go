@@ -9,10 +9,12 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/parc-project/parc/controlplane/audit"
 	"github.com/parc-project/parc/controlplane/store"
 )
 
@@ -126,8 +128,32 @@ func (inv *Inventory) Import(ctx context.Context, r io.Reader, opt ImportOptions
 		return res, err
 	}
 	inv.snap = nil
+	if inv.Audit != nil {
+		// An import spans several transactions; its entry follows the last.
+		err := inv.Audit.Record(ctx, audit.Entry{Action: "inventory.import", Object: "inventory",
+			Detail: fmt.Sprintf("%d created, %d updated, %d unchanged; changes: %s", res.Created, res.Updated, res.Unchanged, changeList(res.Changes))})
+		if err != nil {
+			inv.log.Error("inventory imported, but its audit entry could not be written", "err", err)
+		}
+	}
 	progress(Progress{Phase: "done", Done: len(ops), Total: len(ops)})
 	return res, nil
+}
+
+// changeList names changed units for an audit entry (which bounds its length).
+func changeList(changes []UnitChange) string {
+	var b strings.Builder
+	for i, c := range changes {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.Action + " " + c.AssetTag)
+		if b.Len() > 900 {
+			fmt.Fprintf(&b, " and %d more", len(changes)-i-1)
+			break
+		}
+	}
+	return b.String()
 }
 
 // plan validates rows against the snapshot and returns the writes that

@@ -10,6 +10,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/parc-project/parc/controlplane/audit"
 	"github.com/parc-project/parc/controlplane/store"
 )
 
@@ -37,8 +38,42 @@ type Inventory struct {
 	Carts      *store.Cache[Cart]
 	Units      *store.Cache[Unit]
 
+	// Audit, when set, records every write in the same transaction.
+	Audit *audit.Log
+
 	mu   sync.Mutex // one write at a time from this replica
 	snap *Snapshot  // the last snapshot read or written, reused while current
+}
+
+// auditOps returns the audit entry of a change as ops of its transaction.
+func (inv *Inventory) auditOps(ctx context.Context, action, object, site string, before, after any) ([]clientv3.Op, error) {
+	if inv.Audit == nil {
+		return nil, nil
+	}
+	e := audit.Entry{Action: action, Object: object, Site: site}
+	if before != nil {
+		e.Before = audit.Snapshot(before)
+	}
+	if after != nil {
+		e.After = audit.Snapshot(after)
+	}
+	op, err := inv.Audit.Op(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	return []clientv3.Op{op}, nil
+}
+
+// withAudit appends the audit entry of putting v of kind what (old is the
+// record it replaces, if any).
+func withAudit[T any](ctx context.Context, inv *Inventory, ops []clientv3.Op, what, id, site string, old T, existed bool, v T) ([]clientv3.Op, error) {
+	action := what + ".create"
+	var before any
+	if existed {
+		action, before = what+".update", old
+	}
+	a, err := inv.auditOps(ctx, action, what+"/"+id, site, before, v)
+	return append(ops, a...), err
 }
 
 // New returns the inventory; run its caches with Run.
@@ -201,7 +236,12 @@ func (inv *Inventory) PutSite(ctx context.Context, s Site, mode Mode) error {
 			return nil, nil, err
 		}
 		op, err := inv.putOp(store.KindSites, s.ID, s)
-		return []clientv3.Op{op}, func(sn *Snapshot) { sn.Sites[s.ID] = s }, err
+		if err != nil {
+			return nil, nil, err
+		}
+		old, existed := snap.Sites[s.ID]
+		ops, err := withAudit(ctx, inv, []clientv3.Op{op}, "site", s.ID, s.ID, old, existed, s)
+		return ops, func(sn *Snapshot) { sn.Sites[s.ID] = s }, err
 	})
 }
 
@@ -223,7 +263,12 @@ func (inv *Inventory) PutClassroom(ctx context.Context, c Classroom, mode Mode) 
 			}
 		}
 		op, err := inv.putOp(store.KindClassrooms, c.ID, c)
-		return []clientv3.Op{op}, func(sn *Snapshot) { sn.Classrooms[c.ID] = c }, err
+		if err != nil {
+			return nil, nil, err
+		}
+		old, existed := snap.Classrooms[c.ID]
+		ops, err := withAudit(ctx, inv, []clientv3.Op{op}, "classroom", c.ID, c.Site, old, existed, c)
+		return ops, func(sn *Snapshot) { sn.Classrooms[c.ID] = c }, err
 	})
 }
 
@@ -252,7 +297,12 @@ func (inv *Inventory) PutCart(ctx context.Context, c Cart, mode Mode) error {
 			return nil, nil, &ValidationError{errs}
 		}
 		op, err := inv.putOp(store.KindCarts, c.ID, c)
-		return []clientv3.Op{op}, func(sn *Snapshot) { sn.Carts[c.ID] = c }, err
+		if err != nil {
+			return nil, nil, err
+		}
+		old, existed := snap.Carts[c.ID]
+		ops, err := withAudit(ctx, inv, []clientv3.Op{op}, "cart", c.ID, c.Site, old, existed, c)
+		return ops, func(sn *Snapshot) { sn.Carts[c.ID] = c }, err
 	})
 }
 
@@ -273,7 +323,14 @@ func (inv *Inventory) PutUnit(ctx context.Context, u Unit, mode Mode) error {
 			return nil, nil, &ValidationError{errs}
 		}
 		op, err := inv.putOp(store.KindDeclared, u.AssetTag, u)
-		return []clientv3.Op{op}, func(sn *Snapshot) { sn.Units[u.AssetTag] = u }, err
+		if err != nil {
+			return nil, nil, err
+		}
+		// A change of a unit's classroom, cart or assigned site is an
+		// assignment: the audit entry keeps before and after.
+		old, existed := snap.Units[u.AssetTag]
+		ops, err := withAudit(ctx, inv, []clientv3.Op{op}, "unit", u.AssetTag, u.Site, old, existed, u)
+		return ops, func(sn *Snapshot) { sn.Units[u.AssetTag] = u }, err
 	})
 }
 
@@ -301,7 +358,11 @@ func (inv *Inventory) Delete(ctx context.Context, what, id string) error {
 				return nil, nil, &ValidationError{[]string{fmt.Sprintf("%s %s is still used by %v", what, id, users)}}
 			}
 		}
-		return []clientv3.Op{clientv3.OpDelete(inv.store.Key(kind, id))}, func(sn *Snapshot) {
+		ops, err := inv.auditOps(ctx, what+".delete", what+"/"+id, "", nil, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return append(ops, clientv3.OpDelete(inv.store.Key(kind, id))), func(sn *Snapshot) {
 			switch what {
 			case "site":
 				delete(sn.Sites, id)

@@ -23,11 +23,14 @@ import (
 	"github.com/parc-project/parc/controlplane/audit"
 	"github.com/parc-project/parc/controlplane/auth"
 	"github.com/parc-project/parc/controlplane/config"
+	"github.com/parc-project/parc/controlplane/continuity"
 	"github.com/parc-project/parc/controlplane/etcdnode"
 	"github.com/parc-project/parc/controlplane/httpapi"
 	"github.com/parc-project/parc/controlplane/inventory"
 	"github.com/parc-project/parc/controlplane/lastseen"
+	"github.com/parc-project/parc/controlplane/loans"
 	"github.com/parc-project/parc/controlplane/pki"
+	"github.com/parc-project/parc/controlplane/placement"
 	"github.com/parc-project/parc/controlplane/readiness"
 	"github.com/parc-project/parc/controlplane/reconcile"
 	"github.com/parc-project/parc/controlplane/retention"
@@ -50,7 +53,9 @@ type Server struct {
 	// Inventory is the declared inventory; Reconciler judges units.
 	Inventory  *inventory.Inventory
 	Reconciler *reconcile.Reconciler
-	Audit      *audit.Log
+	// Loans is the loan book.
+	Loans *loans.Book
+	Audit *audit.Log
 	// PKI is the TLS material; nil with --insecure-http.
 	PKI *pki.PKI
 	// Router lists every registered route (the role tests walk it).
@@ -96,9 +101,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.Audit = audit.New(s.Store, s.now)
 	reports := agents.NewReports(s.Store, cfg.ReceiptsKept)
 	s.Inventory = inventory.New(s.Store, log, s.now)
+	s.Inventory.Audit = s.Audit
 	s.Reconciler = reconcile.New(s.Store, s.Inventory, s.Registry, rules,
 		reconcile.Config{Name: replicaName(cfg), Resync: cfg.Resync}, log, s.now)
 	enrollTokens := auth.NewEnrollTokens(s.Store, s.now)
+	s.Loans = loans.New(s.Store, s.Inventory, s.Reconciler.Statuses, s.Audit, log, s.now)
+	needs := continuity.NewNeeds(s.Store, s.Audit, log, s.now)
 
 	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.bgCancel = bgCancel
@@ -106,6 +114,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.goBackground(func() { s.Registry.Cache().Run(bgCtx) })
 	s.goBackground(func() { s.Inventory.Run(bgCtx) })
 	s.goBackground(func() { s.Reconciler.Run(bgCtx) })
+	s.goBackground(func() { s.Loans.Run(bgCtx) })
+	s.goBackground(func() { needs.Cache.Run(bgCtx) })
 	s.goBackground(func() { s.recoverImports(bgCtx) })
 	if s.PKI != nil {
 		s.goBackground(func() { s.PKI.Run(bgCtx, certRefreshInterval) })
@@ -117,6 +127,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			retention.Func("audit entries", s.Audit.DeleteBefore),
 			retention.Func("report receipts", reports.DeleteReceiptsBefore),
 			retention.Func("spent enroll tokens", enrollTokens.DeleteDoneBefore),
+			retention.Func("borrower ids of closed loans", s.Loans.AnonymiseClosedBefore),
 		}}
 	s.goBackground(func() { retentionJob.Run(bgCtx) })
 	flushCtx, flushCancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -127,7 +138,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	readyCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	for _, wait := range []func(context.Context) error{s.Tokens.Cache().WaitReady, s.Registry.Cache().WaitReady,
-		s.Inventory.WaitReady, s.Reconciler.WaitReady} {
+		s.Inventory.WaitReady, s.Reconciler.WaitReady, s.Loans.WaitReady, needs.Cache.WaitReady} {
 		if err := wait(readyCtx); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("loading state from etcd: %w", err)
@@ -165,6 +176,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	(&inventory.Service{Inventory: s.Inventory, Log: log}).Register(s.Router)
 	(&tokenadmin.Service{EnrollTokens: enrollTokens, Tokens: s.Tokens, Registry: s.Registry, Audit: s.Audit, CAHash: caHash}).Register(s.Router)
 	(&audit.Service{Log: s.Audit}).Register(s.Router)
+	(&loans.Service{Book: s.Loans, Audit: s.Audit, Log: log}).Register(s.Router)
+	(&continuity.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Needs: needs, Reports: reports, Log: log}).Register(s.Router)
+	(&placement.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Reports: reports}).Register(s.Router)
 	s.handler = mux
 	return s, nil
 }

@@ -25,6 +25,9 @@ const LayoutVersion = "v1"
 //	meta/inventory-gen               rewritten by every inventory write: its revision orders them
 //	imports/active                   the import being applied (blocks other inventory writes)
 //	imports/<importID>/<chunk>       an import's staged writes, replayed if its importer dies
+//	loans/<loanID>                   a loan, with its history; ids sort by check-out time
+//	activeloans/<assetTag>           the loan holding a unit (active, lost or abandoned): at most one
+//	needs/<siteID>                   students needing a device at a site, per category and device type
 //	audit/<time>-<entryID>           an audit entry; <time> sorts (UTC, fixed width), so
 //	                                 listing is chronological and retention deletes a range
 //	meta/ca                          the cluster's CA certificate (PEM; never its key):
@@ -43,6 +46,9 @@ const (
 	KindImports      = "imports"
 	KindMeta         = "meta"
 	KindAudit        = "audit"
+	KindLoans        = "loans"
+	KindActiveLoans  = "activeloans"
+	KindNeeds        = "needs"
 )
 
 // Key builds the key of a record: Root()/kind/id[/sub...].

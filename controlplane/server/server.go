@@ -99,6 +99,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.Reconciler = reconcile.New(s.Store, s.Inventory, s.Registry, rules,
 		reconcile.Config{Name: replicaName(cfg), Resync: cfg.Resync}, log, s.now)
 	enrollTokens := auth.NewEnrollTokens(s.Store, s.now)
+	// Retention runs on the elected reconciler only (see package retention).
+	retentionJob := &retention.Job{Period: cfg.RetentionPeriod, Interval: cfg.RetentionInterval, Now: s.now, Log: log,
+		Sweepers: []retention.Sweeper{
+			retention.Func("audit entries", s.Audit.DeleteBefore),
+			retention.Func("report receipts", reports.DeleteReceiptsBefore),
+			retention.Func("spent enroll tokens", enrollTokens.DeleteDoneBefore),
+		}}
+	s.Reconciler.OnLeadership(retentionJob.Run)
 
 	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.bgCancel = bgCancel
@@ -110,15 +118,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if s.PKI != nil {
 		s.goBackground(func() { s.PKI.Run(bgCtx, certRefreshInterval) })
 	}
-	// Every replica runs retention until the reconciler's election exists;
-	// its sweeps are idempotent. See package retention.
-	retentionJob := &retention.Job{Period: cfg.RetentionPeriod, Interval: cfg.RetentionInterval, Now: s.now, Log: log,
-		Sweepers: []retention.Sweeper{
-			retention.Func("audit entries", s.Audit.DeleteBefore),
-			retention.Func("report receipts", reports.DeleteReceiptsBefore),
-			retention.Func("spent enroll tokens", enrollTokens.DeleteDoneBefore),
-		}}
-	s.goBackground(func() { retentionJob.Run(bgCtx) })
 	flushCtx, flushCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.flushCancel = flushCancel
 	s.flush.Add(1)

@@ -5,6 +5,7 @@ package sim
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"time"
@@ -27,12 +28,25 @@ type Agent struct {
 }
 
 // Enroll enrolls a simulated agent whose machine is described by host.
+// With hc nil over https it pins the CA the token names, as parc-agent
+// does; hc, when given, carries the trust (one client for many agents).
 func Enroll(ctx context.Context, serverURL string, hc *http.Client, token string, host agentapi.HostFacts) (*Agent, error) {
 	c, err := client.New(serverURL, hc, "parc-sim")
 	if err != nil {
 		return nil, err
 	}
-	req := agentapi.EnrollRequest{Token: token, Hostname: host.Hostname, Serial: host.Serial, HardwareUUID: host.HardwareUUID}
+	tok, err := agentapi.ParseEnrollToken(token)
+	if err != nil {
+		return nil, fmt.Errorf("enroll token: %w", err)
+	}
+	if hc == nil && c.HTTPS() {
+		_, ca, err := c.FetchCA(ctx, tok.CAHash)
+		if err != nil {
+			return nil, err
+		}
+		c.PinCA([]*x509.Certificate{ca})
+	}
+	req := agentapi.EnrollRequest{Token: tok.Credential, Hostname: host.Hostname, Serial: host.Serial, HardwareUUID: host.HardwareUUID}
 	for _, nic := range host.Interfaces {
 		req.MACs = append(req.MACs, nic.MAC)
 	}

@@ -20,16 +20,6 @@ const (
 	MaxTextLen = 1024
 )
 
-// Bounds of a CSV import (declared inventory). A service centre declares
-// tens of thousands of units, a province's largest one or two hundred
-// thousand; an import beyond these is split or refused, never half read.
-const (
-	MaxImportBytes    = 32 << 20
-	MaxImportRows     = 200_000
-	MaxImportColumns  = 64
-	MaxImportFieldLen = 1024
-)
-
 // AdminJSON decodes an admin API body: bounded, and strict (a misspelt
 // field is an error, not silently ignored).
 var AdminJSON = DecodeOptions{MaxBytes: MaxAdminBodyBytes, Strict: true}

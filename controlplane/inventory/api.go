@@ -25,7 +25,7 @@ type Service struct {
 	Log       *slog.Logger
 }
 
-var decodeAdmin = httpapi.DecodeOptions{MaxBytes: 64 << 10, Strict: true}
+var decodeAdmin = httpapi.AdminJSON
 
 // Register adds the routes. Reading the reconciled units is the units
 // package's; declaring, changing and deleting them is here.

@@ -9,15 +9,16 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/parc-project/parc/controlplane/httpapi"
 	"github.com/parc-project/parc/controlplane/sheet"
 )
 
 // Limits of an inventory file: far above a province's 100,000 units per
 // file, low enough that a wrong upload cannot exhaust the server.
 const (
-	MaxImportBytes = httpapi.MaxImportBytes
-	MaxImportRows  = httpapi.MaxImportRows
+	MaxImportBytes    = 32 << 20
+	MaxImportRows     = 200_000
+	MaxImportColumns  = 64
+	MaxImportFieldLen = 1024
 )
 
 // Columns of the inventory CSV, in export order.
@@ -105,8 +106,8 @@ var csvFormat = sheet.Format{
 	Example:     map[string]string{colAssetTag: `asset_tag" or "numéro d'inventaire`, colSite: `site" or "établissement`, colRole: `role" or "rôle`},
 	MaxBytes:    MaxImportBytes,
 	MaxRows:     MaxImportRows,
-	MaxColumns:  httpapi.MaxImportColumns,
-	MaxFieldLen: httpapi.MaxImportFieldLen,
+	MaxColumns:  MaxImportColumns,
+	MaxFieldLen: MaxImportFieldLen,
 }
 
 // ParseCSV reads an inventory file as people export it from a spreadsheet

@@ -28,7 +28,7 @@ func getJSON(t *testing.T, s *servertest.Server, path string, out any) int {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+s.AdminToken())
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,9 +226,9 @@ func TestReconcilerFailover(t *testing.T) {
 	e := servertest.StartEtcd(t)
 	opt := servertest.Options{EtcdEndpoints: []string{e.Endpoint}, Args: []string{"--reconcile-resync", "2s"}}
 	a := servertest.StartServer(t, opt)
+	// The second replica gets the first one's CA and admin token.
+	opt.ReplicaOf = a
 	b := servertest.StartServer(t, opt)
-	// The first replica made the admin token; the second uses it too.
-	os.WriteFile(filepath.Join(b.DataDir, "admin.token"), []byte(a.AdminToken()), 0o600)
 	leads := func(s *servertest.Server) bool { return strings.Contains(s.Logs(), "this replica reconciles now") }
 	eventually(t, 15*time.Second, "a leader", func() (bool, string) { return leads(a) || leads(b), "" })
 	time.Sleep(time.Second)
@@ -272,7 +272,7 @@ func enrollToken(t *testing.T, s *servertest.Server) string {
 	req, _ := http.NewRequest(http.MethodPost, s.URL+adminapi.PathEnrollTokens, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+s.AdminToken())
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

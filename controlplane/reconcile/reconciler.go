@@ -67,6 +67,9 @@ type Reconciler struct {
 	Statuses  *store.Cache[Status]
 	Summaries *store.Cache[Summary]
 
+	// leaderWork runs beside reconciliation during each term (OnLeadership).
+	leaderWork []func(context.Context)
+
 	mu             sync.Mutex
 	queue          *queue // nil when not leader
 	leader         atomic.Bool
@@ -91,6 +94,14 @@ func New(s *store.Store, inv *inventory.Inventory, reg *agents.Registry, rules *
 	inv.Units.OnChange(func(id string) { r.enqueue(func(q *queue) { q.tag(id) }) })
 	reg.Cache().OnChange(func(id string) { r.enqueue(func(q *queue) { q.agent(id) }) })
 	return r
+}
+
+// OnLeadership adds work that must run on one replica at a time, such as
+// retention: fn starts each time this replica is elected, with a context
+// that ends when its leadership does (lost, resigned, or the server
+// stopping). Call it before Run.
+func (r *Reconciler) OnLeadership(fn func(ctx context.Context)) {
+	r.leaderWork = append(r.leaderWork, fn)
 }
 
 // Rules are the readiness rules the reconciler judges with.
@@ -163,6 +174,13 @@ func (r *Reconciler) campaign(ctx context.Context) error {
 	r.leader.Store(true)
 	defer r.leader.Store(false)
 	r.log.Info("this replica reconciles now", "name", r.cfg.Name)
+	var work sync.WaitGroup
+	for _, fn := range r.leaderWork {
+		work.Add(1)
+		go func() { defer work.Done(); fn(lctx) }()
+	}
+	// The term's work ends with the term: cancel, then wait for it.
+	defer func() { cancel(); work.Wait() }()
 	err = r.lead(lctx, clientv3.Compare(clientv3.CreateRevision(election.Key()), "=", election.Rev()))
 	if ctx.Err() == nil {
 		// Let another replica take over promptly, not after the lease.

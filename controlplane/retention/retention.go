@@ -2,12 +2,12 @@
 // retention period (by default the domain's one year): it runs sweepers,
 // each deleting or anonymising one kind of data older than a cutoff.
 //
-// Each sweeper is idempotent (deleting what is gone, anonymising what is
-// anonymous, changes nothing), so the job is safe to run on every replica
-// at once, which is what parc-server does until the reconciler's leader
-// election exists. Then the reconciler runs Job.Run with its leadership
-// context: Run stops as soon as that context ends (leadership lost), and
-// the next leader starts it again. Nothing else changes.
+// parc-server runs the job on one replica at a time: the elected
+// reconciler starts Job.Run with its leadership context
+// (reconcile.Reconciler.OnLeadership), Run stops as soon as that context
+// ends, and the next leader starts it again. Each sweeper is idempotent
+// anyway (deleting what is gone, anonymising what is anonymous, changes
+// nothing), so the overlap of two terms, or a run cut short, does no harm.
 package retention
 
 import (

@@ -107,6 +107,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	enrollTokens := auth.NewEnrollTokens(s.Store, s.now)
 	s.Loans = loans.New(s.Store, s.Inventory, s.Reconciler.Statuses, s.Audit, log, s.now)
 	needs := continuity.NewNeeds(s.Store, s.Audit, log, s.now)
+	// Retention runs on the elected reconciler only (see package retention).
+	retentionJob := &retention.Job{Period: cfg.RetentionPeriod, Interval: cfg.RetentionInterval, Now: s.now, Log: log,
+		Sweepers: []retention.Sweeper{
+			retention.Func("audit entries", s.Audit.DeleteBefore),
+			retention.Func("report receipts", reports.DeleteReceiptsBefore),
+			retention.Func("spent enroll tokens", enrollTokens.DeleteDoneBefore),
+			retention.Func("borrower ids of closed loans", s.Loans.AnonymiseClosedBefore),
+		}}
+	s.Reconciler.OnLeadership(retentionJob.Run)
 
 	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.bgCancel = bgCancel
@@ -120,16 +129,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if s.PKI != nil {
 		s.goBackground(func() { s.PKI.Run(bgCtx, certRefreshInterval) })
 	}
-	// Every replica runs retention until the reconciler's election exists;
-	// its sweeps are idempotent. See package retention.
-	retentionJob := &retention.Job{Period: cfg.RetentionPeriod, Interval: cfg.RetentionInterval, Now: s.now, Log: log,
-		Sweepers: []retention.Sweeper{
-			retention.Func("audit entries", s.Audit.DeleteBefore),
-			retention.Func("report receipts", reports.DeleteReceiptsBefore),
-			retention.Func("spent enroll tokens", enrollTokens.DeleteDoneBefore),
-			retention.Func("borrower ids of closed loans", s.Loans.AnonymiseClosedBefore),
-		}}
-	s.goBackground(func() { retentionJob.Run(bgCtx) })
 	flushCtx, flushCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.flushCancel = flushCancel
 	s.flush.Add(1)

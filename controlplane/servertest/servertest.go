@@ -131,6 +131,11 @@ type Options struct {
 	// InsecureHTTP runs the server with --insecure-http, for the tests
 	// about plain HTTP itself; every other test runs over TLS.
 	InsecureHTTP bool
+	// ReplicaOf makes this server another replica of a running one (give
+	// both the same EtcdEndpoints): its CA and admin token are copied into
+	// the new data dir before the first start, as an operator adding a
+	// replica does. Replicas must share the CA agents pin.
+	ReplicaOf *Server
 }
 
 // StartServer starts parc-server on free ports and waits until it is ready.
@@ -159,6 +164,17 @@ func StartServer(t testing.TB, opt Options) *Server {
 			"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
 	}
 	s.Args = append(s.Args, opt.Args...)
+	if opt.ReplicaOf != nil {
+		for _, f := range []string{"ca.crt", "ca.key", "admin.token"} {
+			data, err := os.ReadFile(filepath.Join(opt.ReplicaOf.DataDir, f))
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dataDir, f), data, 0o600)
+			}
+			if err != nil && !(f != "admin.token" && opt.InsecureHTTP) {
+				t.Fatalf("copying %s of the first replica: %v", f, err)
+			}
+		}
+	}
 	started.Store(s.URL, s)
 	s.start()
 	t.Cleanup(func() {

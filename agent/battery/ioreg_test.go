@@ -42,7 +42,7 @@ func TestParseIoregFixtures(t *testing.T) {
 			}},
 		},
 		{file: "mac-mini-no-battery.plist", wantErr: ErrNoBattery},
-		{file: "imac-intel-no-smartbattery.out", wantErr: ErrNoBattery},
+		{file: "imac-intel-no-smartbattery.txt", wantErr: ErrNoBattery},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -64,6 +64,19 @@ func Collect(ctx context.Context) (*agentapi.BatteryFacts, error) {
 	return collect(ctx)
 }
 
+// result is what a collector returns from the batteries it kept and the
+// errors it met: the batteries with the errors beside them; the errors
+// alone when no battery could be read; ErrNoBattery when there was none.
+func result(batteries []agentapi.Battery, errs []error) (*agentapi.BatteryFacts, error) {
+	if len(batteries) == 0 {
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+		return nil, ErrNoBattery
+	}
+	return &agentapi.BatteryFacts{Batteries: batteries}, errors.Join(errs...)
+}
+
 // healthPercent is full over design in percent, to one decimal, or -1.
 func healthPercent(full, design float64) float64 {
 	if full <= 0 || design <= 0 || math.IsInf(full, 0) || math.IsInf(design, 0) {

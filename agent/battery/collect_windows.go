@@ -41,7 +41,7 @@ func collect(ctx context.Context) (*agentapi.BatteryFacts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing battery devices: %w", err)
 	}
-	facts := &agentapi.BatteryFacts{}
+	var batteries []agentapi.Battery
 	var errs []error
 	for i, path := range paths {
 		if err := ctx.Err(); err != nil {
@@ -53,16 +53,10 @@ func collect(ctx context.Context) (*agentapi.BatteryFacts, error) {
 			continue
 		}
 		if ok {
-			facts.Batteries = append(facts.Batteries, b)
+			batteries = append(batteries, b)
 		}
 	}
-	if len(facts.Batteries) == 0 {
-		if len(errs) > 0 {
-			return nil, errors.Join(errs...)
-		}
-		return nil, ErrNoBattery
-	}
-	return facts, errors.Join(errs...)
+	return result(batteries, errs)
 }
 
 // queryBattery reads one battery device; false when its bay is empty or it

@@ -1,7 +1,6 @@
 package battery
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -51,18 +50,7 @@ func TestParseIoregFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			facts, err := ParseIoreg(data)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) || facts != nil {
-					t.Fatalf("ParseIoreg = %+v, %v; want %v", facts, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(facts.Batteries, tt.want) {
-				t.Fatalf("batteries\n got %+v\nwant %+v", facts.Batteries, tt.want)
-			}
+			checkFacts(t, facts, err, tt.want, tt.wantErr)
 		})
 	}
 }

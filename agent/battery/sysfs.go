@@ -31,7 +31,7 @@ func ReadSysfs(root string) (*agentapi.BatteryFacts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing power supplies: %w", err)
 	}
-	facts := &agentapi.BatteryFacts{}
+	var batteries []agentapi.Battery
 	var errs []error
 	for _, de := range des {
 		// Entries are symlinks into /sys/devices: stat what they point to.
@@ -44,16 +44,10 @@ func ReadSysfs(root string) (*agentapi.BatteryFacts, error) {
 			errs = append(errs, err)
 		}
 		if ok {
-			facts.Batteries = append(facts.Batteries, b)
+			batteries = append(batteries, b)
 		}
 	}
-	if len(facts.Batteries) == 0 {
-		if len(errs) > 0 {
-			return nil, errors.Join(errs...)
-		}
-		return nil, ErrNoBattery
-	}
-	return facts, errors.Join(errs...)
+	return result(batteries, errs)
 }
 
 // supply reads the attributes of one power-supply directory, remembering

@@ -60,18 +60,7 @@ func TestReadSysfsFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
 			facts, err := ReadSysfs(filepath.Join("testdata", "sysfs", tt.fixture))
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) || facts != nil {
-					t.Fatalf("ReadSysfs = %+v, %v; want %v", facts, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ReadSysfs: %v", err)
-			}
-			if !reflect.DeepEqual(facts.Batteries, tt.want) {
-				t.Fatalf("batteries\n got %+v\nwant %+v", facts.Batteries, tt.want)
-			}
+			checkFacts(t, facts, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -273,6 +262,27 @@ func TestCollectHere(t *testing.T) {
 	}
 	if err != nil {
 		t.Logf("partial: %v", err)
+	}
+	for _, b := range facts.Batteries {
+		checkBattery(t, b)
+	}
+}
+
+// checkFacts asserts a collector's result: the batteries want, or the
+// error wantErr and no facts.
+func checkFacts(t *testing.T, facts *agentapi.BatteryFacts, err error, want []agentapi.Battery, wantErr error) {
+	t.Helper()
+	if wantErr != nil {
+		if !errors.Is(err, wantErr) || facts != nil {
+			t.Fatalf("got %+v, %v; want %v", facts, err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(facts.Batteries, want) {
+		t.Fatalf("batteries\n got %+v\nwant %+v", facts.Batteries, want)
 	}
 	for _, b := range facts.Batteries {
 		checkBattery(t, b)

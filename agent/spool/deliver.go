@@ -59,9 +59,13 @@ func (s *Spool) Drain(ctx context.Context, send SendFunc) (int, error) {
 
 // Deliver drains the spool, retrying after b's delays until the spool is
 // empty or ctx is done, and returns the number of reports delivered. A nil
-// wait sleeps on a timer. The agent runs it in its own goroutine: offline,
-// it waits for as long as it takes, while Put goes on spooling.
+// b uses the default schedule; a nil wait sleeps on a timer. The agent runs
+// it in its own goroutine: offline, it waits for as long as it takes, while
+// Put goes on spooling.
 func (s *Spool) Deliver(ctx context.Context, send SendFunc, b *Backoff, wait WaitFunc) (int, error) {
+	if b == nil {
+		b = &Backoff{}
+	}
 	if wait == nil {
 		wait = sleep
 	}

@@ -153,7 +153,7 @@ func TestDeliverStopsWithContext(t *testing.T) {
 		}
 		return ctx.Err()
 	}
-	n, err := s.Deliver(ctx, srv.send, &Backoff{}, wait)
+	n, err := s.Deliver(ctx, srv.send, nil, wait)
 	if n != 0 || !errors.Is(err, context.Canceled) {
 		t.Fatalf("Deliver = %d, %v; want 0, context.Canceled", n, err)
 	}

@@ -29,9 +29,9 @@ const (
 	maxHeaderLen = 64
 )
 
-// ErrCorrupt marks a spool file that cannot be decoded: torn, truncated,
+// errCorrupt marks a spool file that cannot be decoded: torn, truncated,
 // damaged, or not a spool file at all.
-var ErrCorrupt = errors.New("corrupt spool file")
+var errCorrupt = errors.New("corrupt spool file")
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -52,25 +52,25 @@ func encode(r *agentapi.Report) ([]byte, error) {
 func parseHeader(data []byte) (bodyLen int64, headerLen int, sum uint32, err error) {
 	nl := bytes.IndexByte(data[:min(len(data), maxHeaderLen)], '\n')
 	if nl < 0 {
-		return 0, 0, 0, fmt.Errorf("%w: no header line", ErrCorrupt)
+		return 0, 0, 0, fmt.Errorf("%w: no header line", errCorrupt)
 	}
 	fields := bytes.Split(data[:nl], []byte{' '})
 	if len(fields) != 4 || string(fields[0]) != fileMagic {
-		return 0, 0, 0, fmt.Errorf("%w: not a spool file header", ErrCorrupt)
+		return 0, 0, 0, fmt.Errorf("%w: not a spool file header", errCorrupt)
 	}
 	if string(fields[1]) != fileVersion {
-		return 0, 0, 0, fmt.Errorf("%w: unknown spool format version %q", ErrCorrupt, fields[1])
+		return 0, 0, 0, fmt.Errorf("%w: unknown spool format version %q", errCorrupt, fields[1])
 	}
 	n, err := strconv.ParseUint(string(fields[2]), 10, 63)
 	if err != nil || (len(fields[2]) > 1 && fields[2][0] == '0') {
-		return 0, 0, 0, fmt.Errorf("%w: bad body length %q", ErrCorrupt, fields[2])
+		return 0, 0, 0, fmt.Errorf("%w: bad body length %q", errCorrupt, fields[2])
 	}
 	if len(fields[3]) != 8 {
-		return 0, 0, 0, fmt.Errorf("%w: bad checksum %q", ErrCorrupt, fields[3])
+		return 0, 0, 0, fmt.Errorf("%w: bad checksum %q", errCorrupt, fields[3])
 	}
 	s, err := strconv.ParseUint(string(fields[3]), 16, 32)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("%w: bad checksum %q", ErrCorrupt, fields[3])
+		return 0, 0, 0, fmt.Errorf("%w: bad checksum %q", errCorrupt, fields[3])
 	}
 	return int64(n), nl + 1, uint32(s), nil
 }
@@ -83,17 +83,17 @@ func decode(data []byte) (*agentapi.Report, error) {
 	}
 	body := data[hl:]
 	if int64(len(body)) != n {
-		return nil, fmt.Errorf("%w: body is %d bytes, header says %d", ErrCorrupt, len(body), n)
+		return nil, fmt.Errorf("%w: body is %d bytes, header says %d", errCorrupt, len(body), n)
 	}
 	if got := crc32.Checksum(body, castagnoli); got != sum {
-		return nil, fmt.Errorf("%w: checksum %08x, header says %08x", ErrCorrupt, got, sum)
+		return nil, fmt.Errorf("%w: checksum %08x, header says %08x", errCorrupt, got, sum)
 	}
 	r := new(agentapi.Report)
 	if err := json.Unmarshal(body, r); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	if r.Seq == 0 {
-		return nil, fmt.Errorf("%w: report has no sequence number", ErrCorrupt)
+		return nil, fmt.Errorf("%w: report has no sequence number", errCorrupt)
 	}
 	return r, nil
 }

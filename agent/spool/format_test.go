@@ -65,8 +65,8 @@ func TestDecodeRejects(t *testing.T) {
 			if err == nil {
 				t.Fatalf("decode accepted it: %+v", r)
 			}
-			if !errors.Is(err, ErrCorrupt) {
-				t.Errorf("error %v does not wrap ErrCorrupt", err)
+			if !errors.Is(err, errCorrupt) {
+				t.Errorf("error %v does not wrap errCorrupt", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not say %q", err, tt.want)
@@ -100,8 +100,8 @@ func checkDecode(t *testing.T, data []byte) {
 	t.Helper()
 	r, err := decode(data)
 	if err != nil {
-		if !errors.Is(err, ErrCorrupt) {
-			t.Fatalf("error %v does not wrap ErrCorrupt", err)
+		if !errors.Is(err, errCorrupt) {
+			t.Fatalf("error %v does not wrap errCorrupt", err)
 		}
 		return
 	}

@@ -150,7 +150,7 @@ func Open(dir string, limits Limits, log *slog.Logger) (*Spool, error) {
 	}
 	s := &Spool{dir: dir, limits: l, log: log}
 	st, err := loadState(dir)
-	if errors.Is(err, ErrCorrupt) {
+	if errors.Is(err, errCorrupt) {
 		// A damaged state file must not stop the agent for good. What is
 		// lost is the count of earlier losses, and the log says so.
 		log.Error("spool state unreadable: the count of reports lost earlier restarts at zero", "dir", dir, "err", err)
@@ -204,7 +204,7 @@ func (s *Spool) recover() error {
 			continue
 		}
 		size, err := s.checkFile(name)
-		if errors.Is(err, ErrCorrupt) {
+		if errors.Is(err, errCorrupt) {
 			s.quarantine(seq, err)
 			continue
 		}
@@ -244,7 +244,7 @@ func (s *Spool) checkFile(name string) (int64, error) {
 		return 0, err
 	}
 	if int64(headerLen)+bodyLen != fi.Size() {
-		return 0, fmt.Errorf("%w: file is %d bytes, header says %d", ErrCorrupt, fi.Size(), int64(headerLen)+bodyLen)
+		return 0, fmt.Errorf("%w: file is %d bytes, header says %d", errCorrupt, fi.Size(), int64(headerLen)+bodyLen)
 	}
 	return fi.Size(), nil
 }
@@ -327,7 +327,7 @@ func (s *Spool) Oldest() (*agentapi.Report, error) {
 		}
 		r, err := decode(data)
 		if err == nil && r.Seq != e.seq {
-			err = fmt.Errorf("%w: the file of report %d holds report %d", ErrCorrupt, e.seq, r.Seq)
+			err = fmt.Errorf("%w: the file of report %d holds report %d", errCorrupt, e.seq, r.Seq)
 		}
 		if err != nil {
 			s.quarantine(e.seq, err)

@@ -56,10 +56,10 @@ func loadState(dir string) (state, error) {
 	}
 	var st state
 	if err := json.Unmarshal(data, &st); err != nil {
-		return state{}, fmt.Errorf("%w: spool state %s: %w", ErrCorrupt, stateFile, err)
+		return state{}, fmt.Errorf("%w: spool state %s: %w", errCorrupt, stateFile, err)
 	}
 	if st.Version != stateVersion {
-		return state{}, fmt.Errorf("%w: spool state version %d, want %d", ErrCorrupt, st.Version, stateVersion)
+		return state{}, fmt.Errorf("%w: spool state version %d, want %d", errCorrupt, st.Version, stateVersion)
 	}
 	return st, nil
 }

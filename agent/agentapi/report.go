@@ -103,8 +103,11 @@ type BatteryFacts struct {
 }
 
 // Battery is one battery pack. Capacities are in CapacityUnit ("mWh" or
-// "mAh", as the platform reports them); HealthPercent compares full to
-// design in the same unit.
+// "mAh", as the platform reports them; "relative" for a Windows driver with
+// a scale of its own, "" when none is known, 0 each when unknown);
+// HealthPercent compares full to design in the same unit. HealthPercent and
+// ChargePercent are -1 when unknown, never 0: a readiness rule must not
+// take "unknown" for "worn out" or "empty".
 type Battery struct {
 	Name               string  `json:"name"`
 	Vendor             string  `json:"vendor,omitempty"`

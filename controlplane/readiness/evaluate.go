@@ -193,6 +193,9 @@ func evaluate(rule Rule, f *Facts, lastSeen, now time.Time) Outcome {
 			return unknown(FactBattery)
 		}
 		if rule.Kind == KindBatteryHealth {
+			if f.Battery.HealthPercent < 0 {
+				return unknown(FactBattery) // the platform does not tell the capacities
+			}
 			return judge(f.Battery.HealthPercent >= *rule.Min, func() (string, string) { return fmt.Sprintf("%.0f%%", f.Battery.HealthPercent), thresholdOf(rule) })
 		}
 		if f.Battery.CycleCount < 0 {

@@ -138,6 +138,18 @@ func TestVerdicts(t *testing.T) {
 	}
 }
 
+func TestUnknownBatteryHealth(t *testing.T) {
+	rules := defaultRules(t)
+	f := factsOf(t, "loaner-ready.json")
+	f.Battery.HealthPercent, f.Battery.CycleCount = -1, -1
+	for _, id := range []string{"battery-health", "battery-cycles"} {
+		rule, _ := rules.Rule(id)
+		if o := evaluate(rule, &f, now, now); o.Result != Unknown {
+			t.Errorf("%s with the platform silent: %+v, want unknown", id, o)
+		}
+	}
+}
+
 func TestNeverSeenIsUnknown(t *testing.T) {
 	rules := defaultRules(t)
 	v := rules.Evaluate("loaner", &Facts{}, time.Time{}, now)

@@ -168,9 +168,11 @@ func FactsFromReport(r *agentapi.Report) Facts {
 		_, failed := f.Errors[FactBattery]
 		f.BatteryAbsent = !failed
 	} else if len(r.Battery.Batteries) > 0 {
+		// The worst known battery speaks for the unit; -1 means the
+		// platform does not say, which is not "worn out".
 		worst := r.Battery.Batteries[0]
 		for _, b := range r.Battery.Batteries[1:] {
-			if b.HealthPercent < worst.HealthPercent {
+			if worst.HealthPercent < 0 || (b.HealthPercent >= 0 && b.HealthPercent < worst.HealthPercent) {
 				worst = b
 			}
 		}

@@ -77,13 +77,14 @@ func TestRoles(t *testing.T) {
 // TestPermissionTable pins the whole role table, so that no change to who
 // may do what passes unnoticed. The words: admin everything;
 // technician units, readiness, imports, assignments (and enrollment);
-// coordinator loans, continuity, reserve (with borrower ids); viewer
+// coordinator loans, continuity, reserve (with borrower ids, and their
+// erasure on a borrower's request); viewer
 // read-only, never borrower ids; tokens and the audit log, admins only.
 func TestPermissionTable(t *testing.T) {
 	want := map[Role][]Permission{
 		RoleAdmin:       Permissions,
 		RoleTechnician:  {PermFleetRead, PermFleetWrite, PermEnroll, PermLoansRead},
-		RoleCoordinator: {PermFleetRead, PermLoansRead, PermLoansWrite, PermBorrowersRead},
+		RoleCoordinator: {PermFleetRead, PermLoansRead, PermLoansWrite, PermBorrowersRead, PermBorrowersErase},
 		RoleViewer:      {PermFleetRead, PermLoansRead},
 	}
 	for _, role := range Roles {

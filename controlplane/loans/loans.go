@@ -227,11 +227,9 @@ func (b *Book) change(ctx context.Context, ref string, act adminapi.LoanAction, 
 	}
 	id := ref
 	if holder, lent := b.Active.Get(ref); lent {
-		id = holder // ref is an asset tag
-	} else if !strings.HasPrefix(ref, "L") {
-		if _, declared := b.inventory.Units.Get(ref); declared {
-			return nil, nil, Loan{}, Loan{}, inputErr("unit %s is not on loan", ref)
-		}
+		id = holder // ref is the asset tag of a lent unit
+	} else if _, declared := b.inventory.Units.Get(ref); declared {
+		return nil, nil, Loan{}, Loan{}, inputErr("unit %s is not on loan", ref)
 	}
 	if err := store.ValidID(id); err != nil {
 		return nil, nil, Loan{}, Loan{}, inputErr("loan or unit: %v", err)

@@ -3,6 +3,7 @@ module github.com/parc-project/parc
 go 1.26.8
 
 require (
+	github.com/kardianos/service v1.3.0
 	github.com/shirou/gopsutil/v4 v4.26.10
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.10

@@ -31,3 +31,7 @@ const (
 // MaxBodyBytes bounds every agent API request body. A report of a machine
 // with many disks and interfaces stays far below it.
 const MaxBodyBytes = 1 << 20
+
+// SpeedtestMaxBytes bounds one speed test's download: 25 MB, enough for two
+// seconds of a 100 Mbps link.
+const SpeedtestMaxBytes = 25_000_000

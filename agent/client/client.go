@@ -217,3 +217,40 @@ func (c *Client) post(ctx context.Context, path string, bearer string, in, out a
 	}
 	return nil
 }
+
+// Speedtest starts a download of n incompressible bytes from the server's
+// speed test and returns the response, whose Body the caller reads and
+// closes. A configured URL other than the server's is fetched without the
+// agent's credential.
+func (c *Client) Speedtest(ctx context.Context, n int64, url string) (*http.Response, error) {
+	bearer := ""
+	if url == "" {
+		url = fmt.Sprintf("%s%s?bytes=%d", c.base.String(), agentapi.PathSpeedtest, n)
+		bearer = c.credential
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	// Ask for the bytes as they are: a compressed answer measures nothing.
+	req.Header.Set("Accept-Encoding", "identity")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", req.URL.Path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		se := &StatusError{Status: resp.StatusCode}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			se.RetryAfter = time.Duration(s) * time.Second
+		}
+		return nil, fmt.Errorf("GET %s: %w", req.URL.Path, se)
+	}
+	return resp, nil
+}

@@ -30,6 +30,16 @@ type Config struct {
 	Once           bool
 	Print          bool
 	LogLevel       string
+
+	// SpoolMaxReports and SpoolMaxBytes bound the reports kept while the
+	// server is unreachable; when full, the oldest go first.
+	SpoolMaxReports int
+	SpoolMaxBytes   int64
+	// BandwidthInterval is the time between bandwidth measurements on the
+	// same network (0: never measure); BandwidthURL a URL to measure
+	// instead of the server's speed test.
+	BandwidthInterval time.Duration
+	BandwidthURL      string
 }
 
 const (
@@ -43,6 +53,10 @@ const (
 	keyOnce           = "once"
 	keyPrint          = "print"
 	keyLogLevel       = "log-level"
+	keySpoolReports   = "spool-max-reports"
+	keySpoolBytes     = "spool-max-bytes"
+	keyBandwidthEvery = "bandwidth-interval"
+	keyBandwidthURL   = "bandwidth-url"
 )
 
 // Flags declares every setting on fs.
@@ -58,6 +72,10 @@ func Flags(fs *pflag.FlagSet, defaultStateDir string) {
 	fs.Bool(keyOnce, false, "collect, send, and exit")
 	fs.Bool(keyPrint, false, "collect and print the report as JSON; send nothing")
 	fs.String(keyLogLevel, "info", "log level: debug, info, warn, error")
+	fs.Int(keySpoolReports, 2000, "reports kept while the server is unreachable (a week at 5 minutes)")
+	fs.Int64(keySpoolBytes, 64<<20, "bytes of reports kept while the server is unreachable")
+	fs.Duration(keyBandwidthEvery, 4*time.Hour, "time between bandwidth measurements on one network (0: never)")
+	fs.String(keyBandwidthURL, "", "URL to measure the download bandwidth against instead of the server's speed test")
 }
 
 // Load reads the configuration named by --config, the environment and fs.
@@ -86,6 +104,11 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		Once:           v.GetBool(keyOnce),
 		Print:          v.GetBool(keyPrint),
 		LogLevel:       v.GetString(keyLogLevel),
+
+		SpoolMaxReports:   v.GetInt(keySpoolReports),
+		SpoolMaxBytes:     v.GetInt64(keySpoolBytes),
+		BandwidthInterval: v.GetDuration(keyBandwidthEvery),
+		BandwidthURL:      v.GetString(keyBandwidthURL),
 	}
 	return cfg, cfg.Validate()
 }
@@ -111,6 +134,17 @@ func (c Config) Validate() error {
 	}
 	if c.CollectTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%s: must be positive", keyCollectTimeout))
+	}
+	if c.SpoolMaxReports < 1 || c.SpoolMaxBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("%s and %s: at least 1 report and 1 MiB", keySpoolReports, keySpoolBytes))
+	}
+	if c.BandwidthInterval != 0 && c.BandwidthInterval < 10*time.Minute {
+		errs = append(errs, fmt.Errorf("%s %s: 0 (never) or at least 10m, to be polite to the school's link", keyBandwidthEvery, c.BandwidthInterval))
+	}
+	if c.BandwidthURL != "" {
+		if u, err := url.Parse(c.BandwidthURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			errs = append(errs, fmt.Errorf("%s %q: want an http(s) URL", keyBandwidthURL, c.BandwidthURL))
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

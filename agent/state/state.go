@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/parc-project/parc/agent/agentapi"
 )
 
 // FileName is the state file in the agent's state dir.
@@ -37,12 +39,19 @@ type State struct {
 	// confirmed yet; Credential stays the one in use until it has.
 	PendingCredential string `json:"pending_credential,omitempty"`
 
-	// LastSeq is the sequence number given to the newest report produced.
-	LastSeq uint64 `json:"last_seq"`
+	// LastSeq and LastFingerprint describe the newest report produced (it
+	// may still wait in the spool): a report with the same content is not
+	// produced again.
+	LastSeq         uint64 `json:"last_seq"`
+	LastFingerprint string `json:"last_fingerprint,omitempty"`
 	// AckedSeq and AckedFingerprint describe the newest report the server
 	// acknowledged: while the content stays the same, heartbeats suffice.
 	AckedSeq         uint64 `json:"acked_seq"`
 	AckedFingerprint string `json:"acked_fingerprint,omitempty"`
+
+	// Bandwidth is the last measurement, reported until the next one: a
+	// restart does not measure again before it is due.
+	Bandwidth *agentapi.BandwidthFacts `json:"bandwidth,omitempty"`
 }
 
 // Enrolled reports whether the agent holds a credential.

@@ -170,6 +170,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		LastSeen: s.LastSeen, Audit: s.Audit, CABundle: caBundle, Now: s.now, Log: log,
 		Policy: agentapi.Policy{CheckinIntervalSeconds: int(cfg.AgentCheckinInterval.Seconds())},
 	}).Register(s.Router)
+	agents.NewSpeedtest(s.now).Register(s.Router)
 	(&units.Service{Store: s.Store, Registry: s.Registry, Reports: reports, LastSeen: s.LastSeen,
 		Inventory: s.Inventory, Reconciler: s.Reconciler, Log: log}).Register(s.Router)
 	(&inventory.Service{Inventory: s.Inventory, Log: log}).Register(s.Router)

@@ -9,15 +9,19 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/kardianos/service"
 	"github.com/spf13/cobra"
 
+	"github.com/parc-project/parc/agent/bandwidth"
 	"github.com/parc-project/parc/agent/client"
 	"github.com/parc-project/parc/agent/collect"
 	"github.com/parc-project/parc/agent/config"
 	"github.com/parc-project/parc/agent/runner"
+	"github.com/parc-project/parc/agent/spool"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -36,12 +40,17 @@ func main() {
 			if err != nil {
 				return err
 			}
+			if !service.Interactive() && !cfg.Print && !cfg.Once {
+				// Started by systemd, the Windows service manager or launchd.
+				return runService(cfg)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return run(ctx, cfg)
 		},
 	}
 	config.Flags(cmd.Flags(), defaultStateDir)
+	cmd.AddCommand(serviceCommand())
 	if err := cmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "parc-agent:", err)
 		os.Exit(1)
@@ -54,7 +63,7 @@ func run(ctx context.Context, cfg config.Config) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	r := &runner.Runner{
-		Collectors:     []collect.Collector{collect.Host{}},
+		Collectors:     []collect.Collector{collect.Host{}, collect.Battery{}},
 		CollectTimeout: cfg.CollectTimeout,
 		Server:         cfg.Server,
 		StateDir:       cfg.StateDir,
@@ -62,13 +71,18 @@ func run(ctx context.Context, cfg config.Config) error {
 		CAFile:         cfg.CAFile,
 		Interval:       cfg.Interval,
 		Jitter:         cfg.Jitter,
-		Version:        version,
-		Log:            log,
-		Now:            time.Now,
+		Bandwidth: bandwidth.Config{Interval: cfg.BandwidthInterval, URL: cfg.BandwidthURL,
+			MaxBytes: bandwidth.Defaults.MaxBytes, MaxDuration: bandwidth.Defaults.MaxDuration},
+		Version: version,
+		Log:     log,
+		Now:     time.Now,
 	}
 	if cfg.Print {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
+		if err := r.LoadState(); err != nil {
+			log.Debug("no state to show the last bandwidth measurement from", "err", err)
+		}
 		return enc.Encode(r.Collect(ctx))
 	}
 	c, err := client.New(cfg.Server, nil, "parc-agent/"+version)
@@ -76,12 +90,18 @@ func run(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	r.Client = c
+	sp, err := spool.Open(filepath.Join(cfg.StateDir, "spool"), spool.Limits{MaxCount: cfg.SpoolMaxReports, MaxBytes: cfg.SpoolMaxBytes}, log)
+	if err != nil {
+		return fmt.Errorf("opening the spool: %w", err)
+	}
+	defer sp.Close()
+	r.Spool = sp
 	if err := r.Load(); err != nil {
 		return err
 	}
 	if cfg.Once {
 		return r.Cycle(ctx)
 	}
-	log.Info("parc-agent running", "server", cfg.Server, "interval", cfg.Interval, "state_dir", cfg.StateDir)
+	log.Info("parc-agent running", "server", cfg.Server, "interval", cfg.Interval, "state_dir", cfg.StateDir, "spooled", sp.Len())
 	return r.Run(ctx)
 }

@@ -1,3 +1,7 @@
 package main
 
-const defaultStateDir = "/Library/Application Support/parc-agent"
+// Where the agent keeps its state and reads its configuration by default.
+const (
+	defaultStateDir   = "/Library/Application Support/parc-agent"
+	defaultConfigFile = "/Library/Application Support/parc-agent/agent.yaml"
+)

@@ -2,4 +2,8 @@
 
 package main
 
-const defaultStateDir = "/var/lib/parc-agent"
+// Where the agent keeps its state and reads its configuration by default.
+const (
+	defaultStateDir   = "/var/lib/parc-agent"
+	defaultConfigFile = "/etc/parc/agent.yaml"
+)

@@ -1,3 +1,7 @@
 package main
 
-const defaultStateDir = `C:\ProgramData\parc\agent`
+// Where the agent keeps its state and reads its configuration by default.
+const (
+	defaultStateDir   = `C:\ProgramData\parc\agent`
+	defaultConfigFile = `C:\ProgramData\parc\agent.yaml`
+)

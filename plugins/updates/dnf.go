@@ -27,9 +27,8 @@ func parseDnfCheckUpdate(out []byte) []string {
 		switch {
 		case len(f) == 1 && strings.Contains(f[0], "."):
 			carry = f[0] // wrapped: version and repository on the next line
-		case len(f) == 3 && strings.Contains(f[0], ".") && !strings.HasSuffix(line, ":"):
-			name := f[0][:strings.LastIndex(f[0], ".")] // drop the arch
-			pkgs = append(pkgs, name)
+		case len(f) == 3 && strings.LastIndex(f[0], ".") > 0 && !strings.HasSuffix(line, ":"):
+			pkgs = append(pkgs, f[0][:strings.LastIndex(f[0], ".")]) // drop the arch
 		}
 	}
 	return pkgs

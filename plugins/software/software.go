@@ -77,32 +77,15 @@ func check(required []requirement, apps []inventory.App) agentapi.SoftwareFacts 
 	facts := agentapi.SoftwareFacts{Items: make([]agentapi.SoftwareItem, 0, len(required))}
 	for _, r := range required {
 		item := agentapi.SoftwareItem{Name: r.Name}
-		if app, ok := find(r, apps); ok {
+		patterns := r.Match
+		if len(patterns) == 0 {
+			patterns = []string{r.Name}
+		}
+		if app, ok := inventory.Find(apps, patterns); ok {
 			item.Installed, item.Version = true, app.Version
 			item.Match = app.Source + ": " + app.Name
 		}
 		facts.Items = append(facts.Items, item)
 	}
 	return facts
-}
-
-// find returns the first application whose name or identifier matches one
-// of the requirement's patterns, patterns tried in order so that the most
-// specific one listed first wins.
-func find(r requirement, apps []inventory.App) (inventory.App, bool) {
-	patterns := r.Match
-	if len(patterns) == 0 {
-		patterns = []string{r.Name}
-	}
-	for _, p := range patterns {
-		p = strings.ToLower(p)
-		for _, a := range apps {
-			for _, s := range []string{a.Name, a.ID} {
-				if ok, _ := path.Match(p, strings.ToLower(s)); ok && s != "" {
-					return a, true
-				}
-			}
-		}
-	}
-	return inventory.App{}, false
 }

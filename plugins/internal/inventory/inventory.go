@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -215,4 +216,21 @@ func ParseAppxJSON(out []byte) ([]App, error) {
 		}
 	}
 	return apps, nil
+}
+
+// Find returns the first application whose name or identifier matches one
+// of patterns (shell wildcards, case ignored). Patterns are tried in order,
+// so the most specific one listed first wins.
+func Find(apps []App, patterns []string) (App, bool) {
+	for _, p := range patterns {
+		p = strings.ToLower(p)
+		for _, a := range apps {
+			for _, s := range []string{a.Name, a.ID} {
+				if ok, _ := path.Match(p, strings.ToLower(s)); ok && s != "" {
+					return a, true
+				}
+			}
+		}
+	}
+	return App{}, false
 }

@@ -3,13 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parc-project/parc/agent/agentapi"
+	"github.com/parc-project/parc/plugins/internal/testutil"
 	"github.com/parc-project/parc/plugins/pluginapi"
 )
 
@@ -58,15 +57,6 @@ func TestParseCVDHeader(t *testing.T) {
 	}
 }
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
 func TestParseScanLog(t *testing.T) {
 	at := func(s string) time.Time {
 		v, err := time.ParseInLocation(clamscanTimeLayout, s, time.UTC)
@@ -101,25 +91,21 @@ func TestParseScanLog(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			got, err := parseScanLog(bytes.NewReader(readFixture(t, tt.file)), time.UTC)
+			got, err := parseScanLog(bytes.NewReader(testutil.Fixture(t, tt.file)), time.UTC)
 			if err != nil {
 				t.Fatal(err)
 			}
-			gj, _ := json.MarshalIndent(got, "", " ")
-			wj, _ := json.MarshalIndent(tt.want, "", " ")
-			if string(gj) != string(wj) {
-				t.Errorf("got\n%s\nwant\n%s", gj, wj)
-			}
+			testutil.EqualJSON(t, got, tt.want)
 		})
 	}
 }
 
 func TestSummarise(t *testing.T) {
-	scans, err := parseScanLog(bytes.NewReader(readFixture(t, "clamscan-log-debian12.log")), time.UTC)
+	scans, err := parseScanLog(bytes.NewReader(testutil.Fixture(t, "clamscan-log-debian12.log")), time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clamd, err := parseScanLog(bytes.NewReader(readFixture(t, "clamd-debian12-handmade.log")), time.UTC)
+	clamd, err := parseScanLog(bytes.NewReader(testutil.Fixture(t, "clamd-debian12-handmade.log")), time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,17 +132,13 @@ func TestSummarise(t *testing.T) {
 				t.Errorf("%d infections %+v, want %d", len(f.Infections), f.Infections, infectionsWant[tt.name])
 			}
 			f.Infections = nil
-			gj, _ := json.Marshal(f)
-			wj, _ := json.Marshal(tt.want)
-			if string(gj) != string(wj) {
-				t.Errorf("got  %s\nwant %s", gj, wj)
-			}
+			testutil.EqualJSON(t, f, tt.want)
 		})
 	}
 }
 
 func TestLastScanUnhandled(t *testing.T) {
-	scans, err := parseScanLog(bytes.NewReader(readFixture(t, "clamscan-stdout-debian12.txt")), time.UTC)
+	scans, err := parseScanLog(bytes.NewReader(testutil.Fixture(t, "clamscan-stdout-debian12.txt")), time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +156,7 @@ func TestParseClamVersion(t *testing.T) {
 		sigs   int
 		wantOK bool
 	}{
-		{string(readFixture(t, "clamscan-version-nodb.txt")), "1.4.3", 0, true},
+		{string(testutil.Fixture(t, "clamscan-version-nodb.txt")), "1.4.3", 0, true},
 		{"ClamAV 1.4.3/27830/Sat Nov 21 08:27:00 2026\n", "1.4.3", 27830, true},
 		{"clamscan: command not found", "", 0, false},
 	}

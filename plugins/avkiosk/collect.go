@@ -17,30 +17,18 @@ import (
 	"github.com/parc-project/parc/plugins/pluginapi"
 )
 
-const (
-	pluginName    = "avkiosk"
-	pluginVersion = "0.1.0"
-	source        = "plugin " + pluginName
-)
-
-type collector struct{}
-
-func (collector) Describe(context.Context) (pluginapi.Description, error) {
-	return pluginapi.Description{Name: pluginName, Version: pluginVersion, Facts: []string{agentapi.FactAVKiosk}}, nil
+// newPlugin returns parc-plugin-avkiosk.
+func newPlugin() pluginapi.FactPlugin {
+	return pluginapi.FactPlugin{Name: "avkiosk", Version: "0.1.0", Fact: agentapi.FactAVKiosk, Gather: gather}
 }
 
-func (collector) Collect(ctx context.Context, raw json.RawMessage) (pluginapi.Result, error) {
-	var res pluginapi.Result
+func gather(ctx context.Context, raw json.RawMessage) (any, []error, error) {
 	cfg, err := loadConfig(raw)
 	if err != nil {
-		return res, err
+		return nil, nil, err
 	}
 	facts, errs := collect(ctx, cfg, time.Now(), time.Local)
-	for _, e := range errs {
-		res.AddError(source, agentapi.FactAVKiosk, e.Error())
-	}
-	res.SetFact(source, agentapi.FactAVKiosk, facts)
-	return res, nil
+	return facts, errs, nil
 }
 
 // collect gathers the kiosk facts. Each part that fails adds an error and

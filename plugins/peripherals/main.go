@@ -11,4 +11,4 @@ import (
 //go:embed sample.yaml
 var sample []byte
 
-func main() { pluginapi.Main(collector{}, sample) }
+func main() { pluginapi.Main(newPlugin(), sample) }

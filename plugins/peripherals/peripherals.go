@@ -8,32 +8,22 @@ import (
 	"github.com/parc-project/parc/plugins/pluginapi"
 )
 
-const (
-	pluginName    = "peripherals"
-	pluginVersion = "0.1.0"
-	source        = "plugin " + pluginName
-)
-
-type collector struct{}
-
-func (collector) Describe(context.Context) (pluginapi.Description, error) {
-	return pluginapi.Description{Name: pluginName, Version: pluginVersion, Facts: []string{agentapi.FactPeripherals}}, nil
+// newPlugin returns parc-plugin-peripherals.
+func newPlugin() pluginapi.FactPlugin {
+	return pluginapi.FactPlugin{Name: "peripherals", Version: "0.1.0", Fact: agentapi.FactPeripherals, Gather: gather}
 }
 
-func (collector) Collect(ctx context.Context, raw json.RawMessage) (pluginapi.Result, error) {
-	var res pluginapi.Result
+func gather(ctx context.Context, raw json.RawMessage) (any, []error, error) {
 	var cfg struct{}
 	if err := pluginapi.DecodeConfig(raw, &cfg); err != nil {
-		return res, err
+		return nil, nil, err
 	}
 	// collectOS is in peripherals_<os>.go.
 	facts, err := collectOS(ctx)
 	if err != nil {
-		res.AddError(source, agentapi.FactPeripherals, err.Error())
-		return res, nil
+		return nil, nil, err
 	}
-	res.SetFact(source, agentapi.FactPeripherals, normalise(facts))
-	return res, nil
+	return normalise(facts), nil, nil
 }
 
 // normalise makes "none" an empty list rather than null, so that the

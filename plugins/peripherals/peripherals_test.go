@@ -1,32 +1,16 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
+	"context"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/parc-project/parc/agent/agentapi"
+	"github.com/parc-project/parc/plugins/internal/testutil"
+	"github.com/parc-project/parc/plugins/pluginapi"
 )
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-func equalJSON(t *testing.T, got, want any) {
-	t.Helper()
-	g, _ := json.Marshal(got)
-	w, _ := json.Marshal(want)
-	if string(g) != string(w) {
-		t.Errorf("got  %s\nwant %s", g, w)
-	}
-}
 
 func TestLinux(t *testing.T) {
 	root := filepath.Join("testdata", "linux-laptop")
@@ -34,11 +18,11 @@ func TestLinux(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	equalJSON(t, cams, []agentapi.Device{{Name: "Integrated_Webcam_HD: Integrate", Kind: "usb"}, {Name: "Logitech BRIO", Kind: "usb"}})
+	testutil.EqualJSON(t, cams, []agentapi.Device{{Name: "Integrated_Webcam_HD: Integrate", Kind: "usb"}, {Name: "Logitech BRIO", Kind: "usb"}})
 
-	in, out := parseAsoundPCM(fixture(t, "linux-laptop/proc/asound/pcm"), parseAsoundCards(fixture(t, "linux-laptop/proc/asound/cards")))
-	equalJSON(t, in, []agentapi.Device{{Name: "HDA Intel PCH ALC3246 Analog", Kind: "builtin"}, {Name: "Jabra EVOLVE 20 MS USB Audio", Kind: "usb"}})
-	equalJSON(t, out, []agentapi.Device{{Name: "HDA Intel PCH ALC3246 Analog", Kind: "builtin"}, {Name: "HDA Intel PCH HDMI 0", Kind: "hdmi"},
+	in, out := parseAsoundPCM(testutil.Fixture(t, "linux-laptop/proc/asound/pcm"), parseAsoundCards(testutil.Fixture(t, "linux-laptop/proc/asound/cards")))
+	testutil.EqualJSON(t, in, []agentapi.Device{{Name: "HDA Intel PCH ALC3246 Analog", Kind: "builtin"}, {Name: "Jabra EVOLVE 20 MS USB Audio", Kind: "usb"}})
+	testutil.EqualJSON(t, out, []agentapi.Device{{Name: "HDA Intel PCH ALC3246 Analog", Kind: "builtin"}, {Name: "HDA Intel PCH HDMI 0", Kind: "hdmi"},
 		{Name: "HDA Intel PCH HDMI 1", Kind: "hdmi"}, {Name: "Jabra EVOLVE 20 MS USB Audio", Kind: "usb"}})
 }
 
@@ -55,7 +39,7 @@ func TestLinuxNothingPresent(t *testing.T) {
 }
 
 func TestParsePnP(t *testing.T) {
-	f, err := parsePnP(fixture(t, "pnp-windows11-handmade.json"))
+	f, err := parsePnP(testutil.Fixture(t, "pnp-windows11-handmade.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +49,7 @@ func TestParsePnP(t *testing.T) {
 		AudioOutputs: []agentapi.Device{{Name: "Speakers (Realtek(R) Audio)"}, {Name: "Headset Earphone (Jabra EVOLVE 20 MS)", Kind: "headset"}},
 	}
 	if !reflect.DeepEqual(f, want) {
-		equalJSON(t, f, want)
+		testutil.EqualJSON(t, f, want)
 	}
 	if f, err := parsePnP([]byte("  \r\n")); err != nil || len(f.Cameras) != 0 {
 		t.Errorf("empty answer: %+v %v", f, err)
@@ -76,13 +60,29 @@ func TestParsePnP(t *testing.T) {
 }
 
 func TestParseSystemProfiler(t *testing.T) {
-	f, err := parseSystemProfiler(fixture(t, "system_profiler-sonoma-handmade.json"))
+	f, err := parseSystemProfiler(testutil.Fixture(t, "system_profiler-sonoma-handmade.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	equalJSON(t, f, agentapi.PeripheralsFacts{
+	testutil.EqualJSON(t, f, agentapi.PeripheralsFacts{
 		Cameras:      []agentapi.Device{{Name: "FaceTime HD Camera"}},
 		AudioInputs:  []agentapi.Device{{Name: "MacBook Air Microphone", Kind: "builtin"}, {Name: "Jabra EVOLVE 20 MS", Kind: "usb"}},
 		AudioOutputs: []agentapi.Device{{Name: "MacBook Air Speakers", Kind: "builtin"}, {Name: "Jabra EVOLVE 20 MS", Kind: "usb"}},
 	})
+}
+
+func TestSampleConfig(t *testing.T) {
+	raw, err := pluginapi.YAMLToJSON(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := newPlugin().Collect(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Errors {
+		if strings.Contains(e.Message, "configuration") {
+			t.Errorf("sample.yaml rejected: %s", e.Message)
+		}
+	}
 }

@@ -154,3 +154,35 @@ func TestCLI(t *testing.T) {
 		})
 	}
 }
+
+func TestFactPlugin(t *testing.T) {
+	p := FactPlugin{Name: "demo", Version: "1", Fact: "demo_fact",
+		Gather: func(_ context.Context, cfg json.RawMessage) (any, []error, error) {
+			switch string(cfg) {
+			case `"fail"`:
+				return nil, nil, errors.New("tool failed")
+			case `"partial"`:
+				return 2, []error{errors.New("half of it")}, nil
+			}
+			return 1, nil, nil
+		}}
+	d, _ := p.Describe(context.Background())
+	if !reflect.DeepEqual(d, Description{Name: "demo", Version: "1", Facts: []string{"demo_fact"}}) {
+		t.Errorf("Describe = %+v", d)
+	}
+	tests := []struct {
+		cfg      string
+		wantFact string
+		wantErrs []agentapi.FactError
+	}{
+		{`null`, "1", nil},
+		{`"partial"`, "2", []agentapi.FactError{{Source: "plugin demo", Fact: "demo_fact", Message: "half of it"}}},
+		{`"fail"`, "", []agentapi.FactError{{Source: "plugin demo", Fact: "demo_fact", Message: "tool failed"}}},
+	}
+	for _, tt := range tests {
+		res, err := p.Collect(context.Background(), json.RawMessage(tt.cfg))
+		if err != nil || string(res.Facts["demo_fact"]) != tt.wantFact || !reflect.DeepEqual(res.Errors, tt.wantErrs) {
+			t.Errorf("%s: facts %s errors %+v err %v; want fact %q errors %+v", tt.cfg, res.Facts, res.Errors, err, tt.wantFact, tt.wantErrs)
+		}
+	}
+}

@@ -12,12 +12,6 @@ import (
 	"github.com/parc-project/parc/plugins/pluginapi"
 )
 
-const (
-	pluginName    = "remotesupport"
-	pluginVersion = "0.1.0"
-	source        = "plugin " + pluginName
-)
-
 type config struct {
 	Skip []string `json:"skip"`
 }
@@ -42,44 +36,36 @@ type idFile struct {
 	Parse func([]byte) string
 }
 
-type collector struct{}
-
-func (collector) Describe(context.Context) (pluginapi.Description, error) {
-	return pluginapi.Description{Name: pluginName, Version: pluginVersion, Facts: []string{agentapi.FactRemoteSupport}}, nil
+// newPlugin returns parc-plugin-remotesupport.
+func newPlugin() pluginapi.FactPlugin {
+	return pluginapi.FactPlugin{Name: "remotesupport", Version: "0.1.0", Fact: agentapi.FactRemoteSupport, Gather: gather}
 }
 
-func (collector) Collect(ctx context.Context, raw json.RawMessage) (pluginapi.Result, error) {
-	var res pluginapi.Result
+func gather(ctx context.Context, raw json.RawMessage) (any, []error, error) {
 	var cfg config
 	if err := pluginapi.DecodeConfig(raw, &cfg); err != nil {
-		return res, err
+		return nil, nil, err
 	}
+	var partial []error
 	apps, err := inventory.Installed(ctx)
 	if err != nil {
-		res.AddError(source, agentapi.FactRemoteSupport, fmt.Sprintf("installed software: %v", err))
+		partial = append(partial, fmt.Errorf("installed software: %w", err))
 	}
 	running, err := inventory.Running(ctx)
 	if err != nil {
-		res.AddError(source, agentapi.FactRemoteSupport, fmt.Sprintf("running processes: %v", err))
+		partial = append(partial, fmt.Errorf("running processes: %w", err))
 	}
 	p := probe{apps: apps, running: running, readFile: os.ReadFile}
-	var facts agentapi.RemoteSupportFacts
+	facts := agentapi.RemoteSupportFacts{Tools: []agentapi.RemoteTool{}}
 	for _, spec := range tools() {
-		if slices.Contains(cfg.Skip, spec.Name) {
-			continue
+		if !slices.Contains(cfg.Skip, spec.Name) {
+			facts.Tools = append(facts.Tools, p.check(spec))
 		}
-		facts.Tools = append(facts.Tools, p.check(spec))
 	}
 	// OS-specific knowledge that is not a package, a file or a process
 	// (services, registry, launchd): platformDetails in tools_<os>.go.
-	for _, e := range platformDetails(ctx, facts.Tools) {
-		res.AddError(source, agentapi.FactRemoteSupport, e.Error())
-	}
-	if facts.Tools == nil {
-		facts.Tools = []agentapi.RemoteTool{}
-	}
-	res.SetFact(source, agentapi.FactRemoteSupport, facts)
-	return res, nil
+	partial = append(partial, platformDetails(ctx, facts.Tools)...)
+	return facts, partial, nil
 }
 
 // probe answers for one machine; tests give it fixtures.

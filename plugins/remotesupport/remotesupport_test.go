@@ -6,23 +6,16 @@ import (
 	"encoding/json"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/parc-project/parc/agent/agentapi"
 	"github.com/parc-project/parc/plugins/internal/inventory"
+	"github.com/parc-project/parc/plugins/internal/testutil"
+	"github.com/parc-project/parc/plugins/pluginapi"
 )
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
 
 func TestIDParsers(t *testing.T) {
 	tests := []struct {
@@ -31,9 +24,9 @@ func TestIDParsers(t *testing.T) {
 		data  []byte
 		want  string
 	}{
-		{"teamviewer", parseTeamViewerConf, fixture(t, "teamviewer-global-handmade.conf"), "1453218876"},
-		{"rustdesk top-level id, not the one in [options]", parseRustDeskToml, fixture(t, "RustDesk-handmade.toml"), "1327004588"},
-		{"anydesk", parseAnyDeskConf, fixture(t, "anydesk-system-handmade.conf"), "987654321"},
+		{"teamviewer", parseTeamViewerConf, testutil.Fixture(t, "teamviewer-global-handmade.conf"), "1453218876"},
+		{"rustdesk top-level id, not the one in [options]", parseRustDeskToml, testutil.Fixture(t, "RustDesk-handmade.toml"), "1327004588"},
+		{"anydesk", parseAnyDeskConf, testutil.Fixture(t, "anydesk-system-handmade.conf"), "987654321"},
 		{"teamviewer without id", parseTeamViewerConf, []byte("[strng] Proxy_IP = \"\"\n"), ""},
 		{"rustdesk id not plausible", parseRustDeskToml, []byte("id = '12 34; rm -rf'\n"), ""},
 		{"anydesk empty id", parseAnyDeskConf, []byte("ad.anynet.id=\n"), ""},
@@ -61,9 +54,9 @@ func TestCheckLinux(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string][]byte{
-		"/etc/teamviewer/global.conf":          fixture(t, "teamviewer-global-handmade.conf"),
-		"/root/.config/rustdesk/RustDesk.toml": fixture(t, "RustDesk-handmade.toml"),
-		"/etc/anydesk/system.conf":             fixture(t, "anydesk-system-handmade.conf"),
+		"/etc/teamviewer/global.conf":          testutil.Fixture(t, "teamviewer-global-handmade.conf"),
+		"/root/.config/rustdesk/RustDesk.toml": testutil.Fixture(t, "RustDesk-handmade.toml"),
+		"/etc/anydesk/system.conf":             testutil.Fixture(t, "anydesk-system-handmade.conf"),
 		"/usr/local/mesh_services/meshagent/x": nil,
 	}
 	p := probe{
@@ -97,7 +90,7 @@ func TestCheckLinux(t *testing.T) {
 // TestCollectHere runs the plugin on this machine: every tool of the
 // platform is reported, installed or not.
 func TestCollectHere(t *testing.T) {
-	res, err := collector{}.Collect(context.Background(), json.RawMessage(`{"skip":["vnc"]}`))
+	res, err := newPlugin().Collect(context.Background(), json.RawMessage(`{"skip":["vnc"]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +106,24 @@ func TestCollectHere(t *testing.T) {
 			t.Error("skipped tool reported")
 		}
 	}
-	if _, err := (collector{}).Collect(context.Background(), json.RawMessage(`{"skipp":[]}`)); err == nil {
-		t.Error("misspelt option accepted")
+	res, err = newPlugin().Collect(context.Background(), json.RawMessage(`{"skipp":[]}`))
+	if err != nil || len(res.Errors) != 1 || res.Facts[agentapi.FactRemoteSupport] != nil {
+		t.Errorf("misspelt option: facts %s errors %+v err %v; want one error and no fact", res.Facts, res.Errors, err)
+	}
+}
+
+func TestSampleConfig(t *testing.T) {
+	raw, err := pluginapi.YAMLToJSON(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := newPlugin().Collect(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Errors {
+		if strings.Contains(e.Message, "configuration") {
+			t.Errorf("sample.yaml rejected: %s", e.Message)
+		}
 	}
 }

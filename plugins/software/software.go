@@ -13,12 +13,6 @@ import (
 	"github.com/parc-project/parc/plugins/pluginapi"
 )
 
-const (
-	pluginName    = "software"
-	pluginVersion = "0.1.0"
-	source        = "plugin " + pluginName
-)
-
 type requirement struct {
 	Name  string   `json:"name"`
 	Match []string `json:"match"`
@@ -47,29 +41,26 @@ func loadConfig(raw json.RawMessage) (config, error) {
 	return c, errors.Join(errs...)
 }
 
-type collector struct{}
-
-func (collector) Describe(context.Context) (pluginapi.Description, error) {
-	return pluginapi.Description{Name: pluginName, Version: pluginVersion, Facts: []string{agentapi.FactSoftware}}, nil
+// newPlugin returns parc-plugin-software.
+func newPlugin() pluginapi.FactPlugin {
+	return pluginapi.FactPlugin{Name: "software", Version: "0.1.0", Fact: agentapi.FactSoftware, Gather: gather}
 }
 
-func (collector) Collect(ctx context.Context, raw json.RawMessage) (pluginapi.Result, error) {
-	var res pluginapi.Result
+func gather(ctx context.Context, raw json.RawMessage) (any, []error, error) {
 	cfg, err := loadConfig(raw)
 	if err != nil {
-		return res, err
+		return nil, nil, err
 	}
 	apps, err := inventory.Installed(ctx)
 	if err != nil && len(apps) == 0 {
 		// Nothing to match against: "not installed" would be a lie.
-		res.AddError(source, agentapi.FactSoftware, err.Error())
-		return res, nil
+		return nil, nil, err
 	}
+	var partial []error
 	if err != nil {
-		res.AddError(source, agentapi.FactSoftware, err.Error())
+		partial = append(partial, err)
 	}
-	res.SetFact(source, agentapi.FactSoftware, check(cfg.Required, apps))
-	return res, nil
+	return check(cfg.Required, apps), partial, nil
 }
 
 // check answers each requirement from the list of installed applications.

@@ -56,7 +56,7 @@ func TestLoadConfig(t *testing.T) {
 // TestCollectHere runs against this machine's real package database: on the
 // Debian test machine, bash is installed and a made-up name is not.
 func TestCollectHere(t *testing.T) {
-	res, err := collector{}.Collect(context.Background(), json.RawMessage(`{"required":[{"name":"shell","match":["bash","bash*"]},{"name":"nothing","match":["parc-no-such-app"]}]}`))
+	res, err := newPlugin().Collect(context.Background(), json.RawMessage(`{"required":[{"name":"shell","match":["bash","bash*"]},{"name":"nothing","match":["parc-no-such-app"]}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}

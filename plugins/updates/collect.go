@@ -9,12 +9,6 @@ import (
 	"github.com/parc-project/parc/plugins/pluginapi"
 )
 
-const (
-	pluginName    = "updates"
-	pluginVersion = "0.1.0"
-	source        = "plugin " + pluginName
-)
-
 type config struct {
 	MaxPackages int `json:"max_packages"`
 }
@@ -33,31 +27,24 @@ func loadConfig(raw json.RawMessage) (config, error) {
 // updatesFacts is the fact this plugin delivers.
 type updatesFacts = agentapi.UpdatesFacts
 
-type collector struct{}
-
-func (collector) Describe(context.Context) (pluginapi.Description, error) {
-	return pluginapi.Description{Name: pluginName, Version: pluginVersion, Facts: []string{agentapi.FactUpdates}}, nil
+// newPlugin returns parc-plugin-updates.
+func newPlugin() pluginapi.FactPlugin {
+	return pluginapi.FactPlugin{Name: "updates", Version: "0.1.0", Fact: agentapi.FactUpdates, Gather: gather}
 }
 
-func (collector) Collect(ctx context.Context, raw json.RawMessage) (pluginapi.Result, error) {
-	var res pluginapi.Result
+func gather(ctx context.Context, raw json.RawMessage) (any, []error, error) {
 	cfg, err := loadConfig(raw)
 	if err != nil {
-		return res, err
+		return nil, nil, err
 	}
 	// collectOS is in updates_<os>.go. Partial problems (the last update
 	// time unreadable) come back as errors next to the facts.
-	facts, errs, err := collectOS(ctx)
+	facts, partial, err := collectOS(ctx)
 	if err != nil {
-		res.AddError(source, agentapi.FactUpdates, err.Error())
-		return res, nil
+		return nil, nil, err
 	}
 	if len(facts.Packages) > cfg.MaxPackages {
 		facts.Packages = facts.Packages[:cfg.MaxPackages]
 	}
-	for _, e := range errs {
-		res.AddError(source, agentapi.FactUpdates, e.Error())
-	}
-	res.SetFact(source, agentapi.FactUpdates, facts)
-	return res, nil
+	return facts, partial, nil
 }

@@ -3,23 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/parc-project/parc/plugins/internal/testutil"
 	"github.com/parc-project/parc/plugins/pluginapi"
 )
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
 
 func TestParseAptSimulate(t *testing.T) {
 	tests := []struct {
@@ -33,7 +23,7 @@ func TestParseAptSimulate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			p := parseAptSimulate(fixture(t, tt.file))
+			p := parseAptSimulate(testutil.Fixture(t, tt.file))
 			if len(p.Packages) != tt.wantPending || p.Security != tt.wantSecurity {
 				t.Errorf("pending %d security %d, want %d and %d", len(p.Packages), p.Security, tt.wantPending, tt.wantSecurity)
 			}
@@ -63,7 +53,7 @@ func TestIsAptSecurity(t *testing.T) {
 }
 
 func TestParseAptHistory(t *testing.T) {
-	last, err := parseAptHistory(bytes.NewReader(fixture(t, "apt-history-debian12.log")), time.UTC)
+	last, err := parseAptHistory(bytes.NewReader(testutil.Fixture(t, "apt-history-debian12.log")), time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,32 +62,32 @@ func TestParseAptHistory(t *testing.T) {
 	}
 	failed := "Start-Date: 2026-11-23  10:00:00\nUpgrade: bash:amd64 (1, 2)\nError: Sub-process /usr/bin/dpkg returned an error code (1)\nEnd-Date: 2026-11-23  10:01:00\n" +
 		"Start-Date: 2026-11-24  10:00:00\nInstall: htop:amd64 (3.2.2-2)\nEnd-Date: 2026-11-24  10:00:05\n"
-	last, err = parseAptHistory(bytes.NewReader(append(fixture(t, "apt-history-debian12.log"), failed...)), time.UTC)
+	last, err = parseAptHistory(bytes.NewReader(append(testutil.Fixture(t, "apt-history-debian12.log"), failed...)), time.UTC)
 	if err != nil || !last.Equal(time.Date(2026, 11, 22, 12, 8, 51, 0, time.UTC)) {
 		t.Errorf("a failed upgrade and a plain install moved the last update to %s (%v)", last, err)
 	}
 }
 
 func TestParseDnf(t *testing.T) {
-	pkgs := parseDnfCheckUpdate(fixture(t, "dnf-check-update-rocky9-handmade.txt"))
+	pkgs := parseDnfCheckUpdate(testutil.Fixture(t, "dnf-check-update-rocky9-handmade.txt"))
 	want := []string{"NetworkManager", "NetworkManager-libnm", "kernel", "kernel-core", "openssl-libs", "python3-libdnf5-extremely-long-package-name", "tzdata"}
 	if !reflect.DeepEqual(pkgs, want) {
 		t.Errorf("check-update: %v, want %v", pkgs, want)
 	}
-	if n := parseDnfSecurity(fixture(t, "dnf-updateinfo-security-rocky9-handmade.txt")); n != 3 {
+	if n := parseDnfSecurity(testutil.Fixture(t, "dnf-updateinfo-security-rocky9-handmade.txt")); n != 3 {
 		t.Errorf("dnf 4 security: %d, want 3", n)
 	}
-	if n := parseDnfSecurity(fixture(t, "dnf5-advisory-security-fedora41-handmade.txt")); n != 2 {
+	if n := parseDnfSecurity(testutil.Fixture(t, "dnf5-advisory-security-fedora41-handmade.txt")); n != 2 {
 		t.Errorf("dnf 5 security: %d, want 2", n)
 	}
-	last, err := parseDnfRPMLog(bytes.NewReader(fixture(t, "dnf.rpm-rocky9-handmade.log")))
+	last, err := parseDnfRPMLog(bytes.NewReader(testutil.Fixture(t, "dnf.rpm-rocky9-handmade.log")))
 	if want := time.Date(2024, 10, 21, 3, 31, 45, 0, time.UTC); err != nil || !last.Equal(want) {
 		t.Errorf("rpm log: %s %v, want %s", last, err, want)
 	}
 }
 
 func TestParseWUA(t *testing.T) {
-	f, err := parseWUA(fixture(t, "wua-windows11-handmade.json"))
+	f, err := parseWUA(testutil.Fixture(t, "wua-windows11-handmade.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +95,7 @@ func TestParseWUA(t *testing.T) {
 		f.LastSuccess == nil || !f.LastSuccess.Equal(time.Date(2024, 10, 9, 17, 42, 10, 0, time.UTC)) {
 		t.Errorf("got %+v", f)
 	}
-	f, err = parseWUA(fixture(t, "wua-windows11-never-handmade.json"))
+	f, err = parseWUA(testutil.Fixture(t, "wua-windows11-never-handmade.json"))
 	if err != nil || f.Pending != 0 || f.LastSuccess != nil || f.Packages == nil {
 		t.Errorf("never updated: %+v %v; want nothing pending, no last success", f, err)
 	}
@@ -115,15 +105,15 @@ func TestParseWUA(t *testing.T) {
 }
 
 func TestParseSoftwareUpdate(t *testing.T) {
-	got := parseSoftwareUpdateList(fixture(t, "softwareupdate-list-sonoma-handmade.txt"))
+	got := parseSoftwareUpdateList(testutil.Fixture(t, "softwareupdate-list-sonoma-handmade.txt"))
 	want := []string{"macOS Sonoma 14.7.1", "Safari", "Command Line Tools for Xcode"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("list: %q, want %q", got, want)
 	}
-	if got := parseSoftwareUpdateList(fixture(t, "softwareupdate-list-none-handmade.txt")); len(got) != 0 {
+	if got := parseSoftwareUpdateList(testutil.Fixture(t, "softwareupdate-list-none-handmade.txt")); len(got) != 0 {
 		t.Errorf("none: %q", got)
 	}
-	last, err := parseInstallHistory(bytes.NewReader(fixture(t, "InstallHistory-sonoma-handmade.plist")))
+	last, err := parseInstallHistory(bytes.NewReader(testutil.Fixture(t, "InstallHistory-sonoma-handmade.plist")))
 	if want := time.Date(2024, 10, 29, 3, 11, 52, 0, time.UTC); err != nil || !last.Equal(want) {
 		t.Errorf("install history: %s %v, want %s", last, err, want)
 	}

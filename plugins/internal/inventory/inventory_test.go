@@ -8,16 +8,9 @@ import (
 	"reflect"
 	"slices"
 	"testing"
-)
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
+	"github.com/parc-project/parc/plugins/internal/testutil"
+)
 
 func TestParseDpkgStatus(t *testing.T) {
 	tests := []struct {
@@ -37,7 +30,7 @@ func TestParseDpkgStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			apps, err := ParseDpkgStatus(bytes.NewReader(fixture(t, tt.file)))
+			apps, err := ParseDpkgStatus(bytes.NewReader(testutil.Fixture(t, tt.file)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,14 +47,14 @@ func TestParseDpkgStatus(t *testing.T) {
 }
 
 func TestParseRPMQuery(t *testing.T) {
-	apps := ParseRPMQuery(fixture(t, "rpm-qa-rocky9-handmade.txt"))
+	apps := ParseRPMQuery(testutil.Fixture(t, "rpm-qa-rocky9-handmade.txt"))
 	if len(apps) != 4 || apps[1] != (App{Name: "zoom", Version: "6.2.5.2439-1", Source: "rpm", ID: "zoom"}) {
 		t.Errorf("got %+v", apps)
 	}
 }
 
 func TestParseInfoPlist(t *testing.T) {
-	app, err := ParseInfoPlist(fixture(t, "zoom-Info-handmade.plist"))
+	app, err := ParseInfoPlist(testutil.Fixture(t, "zoom-Info-handmade.plist"))
 	want := App{Name: "zoom.us", Version: "6.2.5 (42154)", Source: "bundle", ID: "us.zoom.xos"}
 	if err != nil || app != want {
 		t.Errorf("got %+v %v, want %+v", app, err, want)
@@ -97,13 +90,13 @@ func TestProcNames(t *testing.T) {
 }
 
 func TestParseProcessLists(t *testing.T) {
-	ps := ParsePSComm(fixture(t, "ps-comm-sonoma-handmade.txt"))
+	ps := ParsePSComm(testutil.Fixture(t, "ps-comm-sonoma-handmade.txt"))
 	for _, n := range []string{"screensharingd", "teamviewer_service", "rustdesk", "launchd"} {
 		if !ps[n] {
 			t.Errorf("ps: %s missing from %v", n, ps)
 		}
 	}
-	tl := ParseTasklist(fixture(t, "tasklist-windows11-handmade.csv"))
+	tl := ParseTasklist(testutil.Fixture(t, "tasklist-windows11-handmade.csv"))
 	for _, n := range []string{"teamviewer_service", "anydesk", "meshagent", "ms-teams", "system idle process"} {
 		if !tl[n] {
 			t.Errorf("tasklist: %s missing from %v", n, tl)
@@ -112,7 +105,7 @@ func TestParseProcessLists(t *testing.T) {
 }
 
 func TestParseAppxJSON(t *testing.T) {
-	apps, err := ParseAppxJSON(fixture(t, "appx-windows11-handmade.json"))
+	apps, err := ParseAppxJSON(testutil.Fixture(t, "appx-windows11-handmade.json"))
 	if err != nil || len(apps) != 3 || apps[1] != (App{Name: "MSTeams", Version: "24295.605.3225.8804", Source: "msix", ID: "MSTeams"}) {
 		t.Errorf("got %+v %v", apps, err)
 	}

@@ -27,6 +27,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/parc-project/parc/agent/agentapi"
 	"github.com/parc-project/parc/plugins/pluginapi"
@@ -239,7 +241,9 @@ func (h *Host) run(ctx context.Context, p pluginRun) (o outcome) {
 // explain turns a plugin failure into one line: why, and what to do.
 func (h *Host) explain(ctx context.Context, stage string, err error, client *plugin.Client, stderr *tail, p pluginRun) error {
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+	// The plugin side sees the deadline too (gRPC passes it on) and may
+	// report it a moment before ctx itself expires here.
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded), status.Code(err) == codes.DeadlineExceeded:
 		return fmt.Errorf("timed out after %s (during %s)", h.cfg.Timeout, stage)
 	case errors.Is(ctx.Err(), context.Canceled):
 		return fmt.Errorf("cancelled during %s", stage)

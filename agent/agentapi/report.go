@@ -182,7 +182,10 @@ type Device struct {
 
 // AVKioskFacts is the state of an antivirus white station.
 type AVKioskFacts struct {
-	Engine           string `json:"engine"` // clamav
+	Engine string `json:"engine"` // clamav
+	// Installed is false when the engine is absent: not a kiosk, or ClamAV
+	// was removed. The other fields are then empty.
+	Installed        bool   `json:"installed"`
 	EngineVersion    string `json:"engine_version,omitempty"`
 	SignatureVersion int    `json:"signature_version,omitempty"`
 	// SignatureTime is when the newest signature database was built; the

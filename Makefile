@@ -4,21 +4,40 @@ GO       ?= go
 BIN      ?= bin
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
-# Debian packages the tests need (external tools the tests run for real).
-TEST_DEBS ?=
+# Debian packages the tests need (external tools the tests run for real):
+# clamav for the antivirus-kiosk plugin's end-to-end scan.
+TEST_DEBS ?= clamav
+# Agent plugins, one binary each: parc-plugin-<name> from plugins/<name>.
+PLUGINS  := avkiosk peripherals remotesupport software updates
+# Platforms the agent and its plugins are built for.
+CROSS    := linux/amd64 linux/arm64 windows/amd64 darwin/arm64
 # Time per fuzzer: `make fuzz` digs, `make test` only checks the seeds'
 # neighbourhood. Every func FuzzXxx in the tree is found by .ci/fuzz-all.
 FUZZTIME      ?= 60s
 FUZZTIME_TEST ?= 5s
 
 .DEFAULT_GOAL := help
-.PHONY: help build run clean-run test test-deps lint bench cross fuzz clean
+.PHONY: help build run clean-run test test-deps lint bench cross fuzz clean agent-size
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build every binary into bin/
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./agent/cmd/... ./controlplane/cmd/...
+	@for p in $(PLUGINS); do $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/parc-plugin-$$p ./plugins/$$p || exit 1; done
+
+cross: ## build the agent and its plugins for Linux, Windows and macOS into dist/
+	@for target in $(CROSS); do \
+	  os=$${target%/*}; arch=$${target#*/}; ext=; [ $$os = windows ] && ext=.exe; out=dist/$$os-$$arch; \
+	  echo "cross: $$out"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -ldflags "$(LDFLAGS)" -o $$out/parc-agent$$ext ./agent/cmd/parc-agent || exit 1; \
+	  for p in $(PLUGINS); do \
+	    CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -ldflags "$(LDFLAGS)" -o $$out/parc-plugin-$$p$$ext ./plugins/$$p || exit 1; \
+	  done; \
+	done
+
+agent-size: build ## measure the agent's steady RSS and CPU per collection cycle (ps, against a local server)
+	BIN=$(BIN) ./deploy/local/agent-size.sh
 
 run: build ## start parc-server (embedded etcd) and a local agent; Ctrl-C stops both
 	BIN=$(BIN) ./deploy/local/run.sh
@@ -29,7 +48,7 @@ clean-run: ## forget the local run's data (.run/)
 test-deps: ## install the Debian packages the tests need, if missing
 	@./.ci/install-debs $(TEST_DEBS)
 
-test: test-deps lint ## lint, then every test, then every fuzzer for FUZZTIME_TEST
+test: test-deps lint cross ## lint, cross-build the agent, run every test, then every fuzzer for FUZZTIME_TEST
 	$(GO) test -count=1 -timeout 15m ./...
 	GO=$(GO) FUZZTIME=$(FUZZTIME_TEST) ./.ci/fuzz-all
 

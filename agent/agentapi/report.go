@@ -100,6 +100,9 @@ type Interface struct {
 // without a battery.
 type BatteryFacts struct {
 	Batteries []Battery `json:"batteries"`
+	// Note says why Batteries is empty: the machine has none (a desktop,
+	// a virtual machine), which is not a failure to read them.
+	Note string `json:"note,omitempty"`
 }
 
 // Battery is one battery pack. Capacities are in CapacityUnit ("mWh" or

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/parc-project/parc/agent/pluginhost"
 )
 
 // Config is parc-agent's configuration.
@@ -40,6 +43,10 @@ type Config struct {
 	// instead of the server's speed test.
 	BandwidthInterval time.Duration
 	BandwidthURL      string
+
+	// Plugins configures the plugin host; nil when no plugins section is
+	// given (the agent then reports only its built-in facts).
+	Plugins *pluginhost.Config
 }
 
 const (
@@ -110,7 +117,51 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		BandwidthInterval: v.GetDuration(keyBandwidthEvery),
 		BandwidthURL:      v.GetString(keyBandwidthURL),
 	}
+	if v.IsSet(keyPlugins) {
+		p, err := pluginsSection(v)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Plugins = p
+	}
 	return cfg, cfg.Validate()
+}
+
+// keyPlugins is the configuration file's plugins section (file only: a
+// list of plugins with their hashes is no flag).
+const keyPlugins = "plugins"
+
+// pluginsSection reads the plugins section. Each plugin's own config is a
+// YAML map handed to the plugin as JSON, as its sample.yaml shows.
+func pluginsSection(v *viper.Viper) (*pluginhost.Config, error) {
+	var raw struct {
+		Dir             string        `mapstructure:"dir"`
+		Timeout         time.Duration `mapstructure:"timeout"`
+		Concurrency     int           `mapstructure:"concurrency"`
+		TrustUnverified bool          `mapstructure:"trust_unverified"`
+		List            []struct {
+			Name     string         `mapstructure:"name"`
+			SHA256   string         `mapstructure:"sha256"`
+			Disabled bool           `mapstructure:"disabled"`
+			Config   map[string]any `mapstructure:"config"`
+		} `mapstructure:"list"`
+	}
+	if err := v.UnmarshalKey(keyPlugins, &raw); err != nil {
+		return nil, fmt.Errorf("plugins section: %w", err)
+	}
+	cfg := &pluginhost.Config{Dir: raw.Dir, Timeout: raw.Timeout, Concurrency: raw.Concurrency, TrustUnverified: raw.TrustUnverified}
+	for _, p := range raw.List {
+		pc := pluginhost.PluginConfig{Name: p.Name, SHA256: p.SHA256, Disabled: p.Disabled}
+		if p.Config != nil {
+			data, err := json.Marshal(p.Config)
+			if err != nil {
+				return nil, fmt.Errorf("plugins: config of %s: %w", p.Name, err)
+			}
+			pc.Config = data
+		}
+		cfg.Plugins = append(cfg.Plugins, pc)
+	}
+	return cfg, nil
 }
 
 // Validate reports every problem at once. --print needs no server.

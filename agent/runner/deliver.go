@@ -45,19 +45,16 @@ func (r *Runner) checkin(ctx context.Context, rep *agentapi.Report) error {
 }
 
 // produce gives the report the next sequence number and puts it in the
-// spool. The number is spent (saved) first, so a crash can never give two
-// contents one number.
+// spool, then records the number in the state. A crash between the two
+// leaves the state behind the spool; Load catches up from the spool, so no
+// number is skipped and none is given twice.
 func (r *Runner) produce(rep *agentapi.Report) error {
-	r.state.LastSeq++
-	rep.Seq = r.state.LastSeq
-	r.state.LastFingerprint = rep.Fingerprint
-	if err := r.state.Save(r.StateDir); err != nil {
-		return err
-	}
+	rep.Seq = r.state.LastSeq + 1
 	if err := r.Spool.Put(rep); err != nil {
 		return fmt.Errorf("spooling report %d: %w", rep.Seq, err)
 	}
-	return nil
+	r.state.LastSeq, r.state.LastFingerprint = rep.Seq, rep.Fingerprint
+	return r.state.Save(r.StateDir)
 }
 
 // deliver sends the spooled reports oldest first; each leaves the spool

@@ -31,6 +31,11 @@ type Runner struct {
 	CAFile   string
 	Interval time.Duration
 	Jitter   float64
+	// Plugins, if set, adds the plugins' facts after the built-in ones. It
+	// bounds each plugin itself, so it runs outside CollectTimeout.
+	Plugins interface {
+		Collect(ctx context.Context, r *agentapi.Report)
+	}
 	// Spool keeps reports until the server acknowledged them.
 	Spool *spool.Spool
 	// Bandwidth shapes the bandwidth measurements; a zero Interval turns
@@ -60,6 +65,9 @@ func (r *Runner) Collect(ctx context.Context) *agentapi.Report {
 func (r *Runner) collect(ctx context.Context) *agentapi.Report {
 	rep := &agentapi.Report{Schema: agentapi.SchemaVersion, CollectedAt: r.Now().UTC(), AgentVersion: r.Version}
 	collect.Run(ctx, r.Collectors, rep, r.CollectTimeout, r.Log)
+	if r.Plugins != nil {
+		r.Plugins.Collect(ctx, rep)
+	}
 	return rep
 }
 
@@ -81,6 +89,13 @@ func (r *Runner) LoadState() error {
 func (r *Runner) Load() error {
 	if err := r.LoadState(); err != nil {
 		return err
+	}
+	if r.Spool != nil {
+		if newest := r.Spool.Stats().NewestSeq; newest > r.state.LastSeq {
+			// The agent stopped after spooling a report and before noting
+			// its number: the spool knows better.
+			r.state.LastSeq, r.state.LastFingerprint = newest, ""
+		}
 	}
 	st := r.state
 	if err := r.loadTrust(); err != nil {

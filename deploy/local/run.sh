@@ -39,7 +39,24 @@ export PARC_SERVER="$SERVER_URL" PARC_TOKEN_FILE="$RUN/server/admin.token"
 # would trust the file instead of pinning the CA through its token.
 PARC_CA_FILE="$CA" "$BIN/parcctl" status --wait 60s >/dev/null || { echo "parc-server did not become ready; see the lines above" >&2; exit 1; }
 
-agent_args=(--server "$SERVER_URL" --state-dir "$RUN/agent" --interval 15s)
+# The agent's configuration: its plugins, each pinned by the SHA-256 of
+# the binary just built, with the plugin's sample configuration.
+{
+  echo "# Written by make run: plugins of $BIN, with their SHA-256."
+  echo "plugins:"
+  echo "  dir: $BIN"
+  echo "  timeout: 30s"
+  echo "  list:"
+  for p in avkiosk peripherals remotesupport software updates; do
+    [ -x "$BIN/parc-plugin-$p" ] || continue
+    echo "    - name: $p"
+    echo "      sha256: $(sha256sum "$BIN/parc-plugin-$p" | cut -d' ' -f1)"
+    echo "      config:"
+    "$BIN/parc-plugin-$p" -sample | sed -e '/^\s*#/d' -e '/^\s*$/d' -e 's/^/        /'
+  done
+} > "$RUN/agent.yaml"
+
+agent_args=(--config "$RUN/agent.yaml" --server "$SERVER_URL" --state-dir "$RUN/agent" --interval 15s)
 if [ ! -s "$RUN/agent/state.json" ] || [ ! -s "$RUN/agent/ca.crt" ]; then
   # Never enrolled, or enrolled by a run from before TLS: enroll (again).
   rm -rf "$RUN/agent"
@@ -57,6 +74,7 @@ parc is running.
   agent:   this machine, checking in every 15s (state in $RUN/agent; it pinned that CA)
 
 Look at it from another terminal:
+  $BIN/parc-agent --print --config $RUN/agent.yaml     # this machine's report, plugins included
   export PARC_SERVER=$SERVER_URL PARC_TOKEN_FILE=$PWD/$RUN/server/admin.token PARC_CA_FILE=$PWD/$CA
   $BIN/parcctl units list
   $BIN/parcctl units show <ID>

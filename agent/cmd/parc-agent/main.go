@@ -20,6 +20,7 @@ import (
 	"github.com/parc-project/parc/agent/client"
 	"github.com/parc-project/parc/agent/collect"
 	"github.com/parc-project/parc/agent/config"
+	"github.com/parc-project/parc/agent/pluginhost"
 	"github.com/parc-project/parc/agent/runner"
 	"github.com/parc-project/parc/agent/spool"
 )
@@ -76,6 +77,13 @@ func run(ctx context.Context, cfg config.Config) error {
 		Version: version,
 		Log:     log,
 		Now:     time.Now,
+	}
+	if cfg.Plugins != nil {
+		host, err := pluginhost.New(*cfg.Plugins, log.With("component", "plugins"))
+		if err != nil {
+			return err
+		}
+		r.Plugins = host
 	}
 	if cfg.Print {
 		enc := json.NewEncoder(os.Stdout)

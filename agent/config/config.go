@@ -47,6 +47,9 @@ type Config struct {
 	// Plugins configures the plugin host; nil when no plugins section is
 	// given (the agent then reports only its built-in facts).
 	Plugins *pluginhost.Config
+	// PluginsInterval is how often the plugins run (plugins.interval);
+	// the check-ins in between report their last facts.
+	PluginsInterval time.Duration
 }
 
 const (
@@ -118,11 +121,11 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		BandwidthURL:      v.GetString(keyBandwidthURL),
 	}
 	if v.IsSet(keyPlugins) {
-		p, err := pluginsSection(v)
+		p, every, err := pluginsSection(v)
 		if err != nil {
 			return cfg, err
 		}
-		cfg.Plugins = p
+		cfg.Plugins, cfg.PluginsInterval = p, every
 	}
 	return cfg, cfg.Validate()
 }
@@ -133,9 +136,10 @@ const keyPlugins = "plugins"
 
 // pluginsSection reads the plugins section. Each plugin's own config is a
 // YAML map handed to the plugin as JSON, as its sample.yaml shows.
-func pluginsSection(v *viper.Viper) (*pluginhost.Config, error) {
+func pluginsSection(v *viper.Viper) (*pluginhost.Config, time.Duration, error) {
 	var raw struct {
 		Dir             string        `mapstructure:"dir"`
+		Interval        time.Duration `mapstructure:"interval"`
 		Timeout         time.Duration `mapstructure:"timeout"`
 		Concurrency     int           `mapstructure:"concurrency"`
 		TrustUnverified bool          `mapstructure:"trust_unverified"`
@@ -147,7 +151,10 @@ func pluginsSection(v *viper.Viper) (*pluginhost.Config, error) {
 		} `mapstructure:"list"`
 	}
 	if err := v.UnmarshalKey(keyPlugins, &raw); err != nil {
-		return nil, fmt.Errorf("plugins section: %w", err)
+		return nil, 0, fmt.Errorf("plugins section: %w", err)
+	}
+	if !v.IsSet(keyPlugins + ".interval") {
+		raw.Interval = defaultPluginsInterval
 	}
 	cfg := &pluginhost.Config{Dir: raw.Dir, Timeout: raw.Timeout, Concurrency: raw.Concurrency, TrustUnverified: raw.TrustUnverified}
 	for _, p := range raw.List {
@@ -155,14 +162,19 @@ func pluginsSection(v *viper.Viper) (*pluginhost.Config, error) {
 		if p.Config != nil {
 			data, err := json.Marshal(p.Config)
 			if err != nil {
-				return nil, fmt.Errorf("plugins: config of %s: %w", p.Name, err)
+				return nil, 0, fmt.Errorf("plugins: config of %s: %w", p.Name, err)
 			}
 			pc.Config = data
 		}
 		cfg.Plugins = append(cfg.Plugins, pc)
 	}
-	return cfg, nil
+	return cfg, raw.Interval, nil
 }
+
+// defaultPluginsInterval: update state and installed software change a few
+// times a day; a plugin run costs seconds of CPU (apt's solver, Windows
+// Update's search).
+const defaultPluginsInterval = time.Hour
 
 // Validate reports every problem at once. --print needs no server.
 func (c Config) Validate() error {

@@ -14,6 +14,7 @@ import (
 	"github.com/parc-project/parc/agent/bandwidth"
 	"github.com/parc-project/parc/agent/client"
 	"github.com/parc-project/parc/agent/collect"
+	"github.com/parc-project/parc/agent/footprint"
 	"github.com/parc-project/parc/agent/spool"
 	"github.com/parc-project/parc/agent/state"
 )
@@ -36,6 +37,9 @@ type Runner struct {
 	Plugins interface {
 		Collect(ctx context.Context, r *agentapi.Report)
 	}
+	// PluginsInterval is how often the plugins run; the cycles in between
+	// report their last facts. 0 runs them at every cycle.
+	PluginsInterval time.Duration
 	// Spool keeps reports until the server acknowledged them.
 	Spool *spool.Spool
 	// Bandwidth shapes the bandwidth measurements; a zero Interval turns
@@ -50,6 +54,8 @@ type Runner struct {
 	pinned []*x509.Certificate
 	// rotateDue is set when the server asked for a credential rotation.
 	rotateDue bool
+	// plugins holds the plugins' last facts.
+	plugins *pluginFacts
 }
 
 // Collect runs every collector and returns the report with its fingerprint
@@ -65,9 +71,7 @@ func (r *Runner) Collect(ctx context.Context) *agentapi.Report {
 func (r *Runner) collect(ctx context.Context) *agentapi.Report {
 	rep := &agentapi.Report{Schema: agentapi.SchemaVersion, CollectedAt: r.Now().UTC(), AgentVersion: r.Version}
 	collect.Run(ctx, r.Collectors, rep, r.CollectTimeout, r.Log)
-	if r.Plugins != nil {
-		r.Plugins.Collect(ctx, rep)
-	}
+	r.collectPlugins(ctx, rep)
 	return rep
 }
 
@@ -165,6 +169,10 @@ func (r *Runner) Run(ctx context.Context) error {
 				return nil
 			}
 			r.Log.Warn("check-in failed; will retry", "err", err)
+		}
+		// Between cycles the agent only waits: give back what the cycle used.
+		if err := footprint.Trim(); err != nil {
+			r.Log.Debug("trimming memory", "err", err)
 		}
 		delay := NextDelay(r.Interval, r.Jitter, rand.Float64())
 		select {

@@ -83,7 +83,7 @@ func run(ctx context.Context, cfg config.Config) error {
 		if err != nil {
 			return err
 		}
-		r.Plugins = host
+		r.Plugins, r.PluginsInterval = host, cfg.PluginsInterval
 	}
 	if cfg.Print {
 		enc := json.NewEncoder(os.Stdout)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -34,9 +33,10 @@ func trimCode() error {
 		if !ok {
 			continue
 		}
-		region := unsafe.Slice((*byte)(unsafe.Pointer(start)), end-start)
-		if err := unix.Madvise(region, unix.MADV_PAGEOUT); err != nil && !errors.Is(err, unix.EINVAL) {
-			errs = append(errs, fmt.Errorf("madvise %x-%x: %w", start, end, err))
+		// The range is passed as numbers: the region is the binary's own
+		// mapping, never Go memory, so no pointer is made of it.
+		if _, _, errno := unix.Syscall(unix.SYS_MADVISE, start, end-start, unix.MADV_PAGEOUT); errno != 0 && errno != unix.EINVAL {
+			errs = append(errs, fmt.Errorf("madvise %x-%x: %w", start, end, errno))
 		}
 	}
 	return errors.Join(append(errs, sc.Err())...)

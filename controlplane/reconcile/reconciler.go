@@ -249,7 +249,7 @@ func (r *Reconciler) lead(ctx context.Context, fence clientv3.Cmp) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-resync.C:
-			q.add(func(q *queue) { q.all = true })
+			q.add(func(q *queue) { q.resync = true })
 		case <-q.wake:
 			// Let a burst of events gather into one batch.
 			select {
@@ -290,7 +290,20 @@ func (l *leaderRun) pass(ctx context.Context, b batch) error {
 		return nil
 	}
 	start := time.Now()
-	ids := map[string]bool{}
+	if l.match.ByTag == nil {
+		b.all = true // nothing matched yet this term
+	}
+	ids := make(map[string]bool, len(b.tags)+len(b.agents))
+	if b.resync && !b.all {
+		// Time alone changes statuses (stale, update age): judge every unit
+		// again on the current match, which events keep up to date.
+		ids = make(map[string]bool, len(l.cur)+l.src.units.Len()+l.src.agents.Len())
+		for id := range l.cur {
+			ids[id] = true
+		}
+		l.src.units.Range(func(tag string, _ inventory.Unit) bool { ids[tag] = true; return true })
+		l.src.agents.Range(func(id string, _ agents.Agent) bool { ids[id] = true; return true })
+	}
 	if b.all || l.identityChanged(b) {
 		old := l.match
 		declared, idents := l.src.declared(), l.src.identities()
@@ -300,6 +313,7 @@ func (l *leaderRun) pass(ctx context.Context, b batch) error {
 			l.unitIDs[tag] = unitIdentity(u)
 		}
 		if b.all {
+			ids = make(map[string]bool, len(l.cur)+len(declared)+len(idents))
 			for id := range l.cur {
 				ids[id] = true
 			}
@@ -367,7 +381,7 @@ func (l *leaderRun) pass(ctx context.Context, b batch) error {
 			changedSites[site] = true
 		}
 	}
-	if b.all {
+	if b.all || b.resync {
 		// Also rewrite summaries etcd holds that disagree (a previous leader
 		// died between writing statuses and summaries).
 		for site := range l.sumRaw {
@@ -384,8 +398,8 @@ func (l *leaderRun) pass(ctx context.Context, b batch) error {
 	l.r.writes.Add(uint64(len(ops)))
 	l.r.last.Store(int64(time.Since(start)))
 	l.r.size.Store(int64(len(ids)))
-	if len(ops) > 0 || b.all {
-		l.r.log.Debug("reconciled", "units", len(ids), "writes", len(ops), "full", b.all, "duration", time.Since(start))
+	if len(ops) > 0 || b.all || b.resync {
+		l.r.log.Debug("reconciled", "units", len(ids), "writes", len(ops), "full", b.all, "resync", b.resync, "duration", time.Since(start))
 	}
 	return nil
 }
@@ -512,18 +526,21 @@ func (l *leaderRun) commit(ctx context.Context, ops []clientv3.Op) error {
 
 // queue collects what changed until the leader takes a batch.
 type queue struct {
-	mu   sync.Mutex
-	b    batch
-	wake chan struct{}
-	all  bool
+	mu     sync.Mutex
+	b      batch
+	wake   chan struct{}
+	all    bool
+	resync bool
 }
 
 type batch struct {
-	all          bool
+	// all: match and judge everything (first pass, a cache listed anew);
+	// resync: judge everything on the current match (the periodic pass).
+	all, resync  bool
 	tags, agents map[string]bool
 }
 
-func (b batch) empty() bool { return !b.all && len(b.tags) == 0 && len(b.agents) == 0 }
+func (b batch) empty() bool { return !b.all && !b.resync && len(b.tags) == 0 && len(b.agents) == 0 }
 
 func newQueue() *queue {
 	return &queue{wake: make(chan struct{}, 1), b: batch{tags: map[string]bool{}, agents: map[string]bool{}}}
@@ -561,8 +578,8 @@ func (q *queue) take() batch {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	b := q.b
-	b.all = b.all || q.all
-	q.all = false
+	b.all, b.resync = b.all || q.all, q.resync
+	q.all, q.resync = false, false
 	q.b = batch{tags: map[string]bool{}, agents: map[string]bool{}}
 	return b
 }

@@ -39,7 +39,7 @@ config=()
 if [ "$WITH_PLUGINS" = 1 ]; then
   { echo "plugins:"; echo "  dir: $BIN"; echo "  interval: $PLUGINS_INTERVAL"; echo "  list:"
     for p in avkiosk peripherals remotesupport software updates; do
-      echo "    - name: $p"; echo "      sha256: $(sha256sum "$BIN/parc-plugin-$p" | cut -d' ' -f1)"
+      echo "    - name: $p"; echo "      sha256: \"$(sha256sum "$BIN/parc-plugin-$p" | cut -d' ' -f1)\""
     done; } > "$work/agent.yaml"
   config=(--config "$work/agent.yaml")
 fi

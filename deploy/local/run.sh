@@ -50,7 +50,7 @@ PARC_CA_FILE="$CA" "$BIN/parcctl" status --wait 60s >/dev/null || { echo "parc-s
   for p in avkiosk peripherals remotesupport software updates; do
     [ -x "$BIN/parc-plugin-$p" ] || continue
     echo "    - name: $p"
-    echo "      sha256: $(sha256sum "$BIN/parc-plugin-$p" | cut -d' ' -f1)"
+    echo "      sha256: \"$(sha256sum "$BIN/parc-plugin-$p" | cut -d' ' -f1)\""
     echo "      config:"
     "$BIN/parc-plugin-$p" -sample | sed -e '/^\s*#/d' -e '/^\s*$/d' -e 's/^/        /'
   done

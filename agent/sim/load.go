@@ -106,6 +106,18 @@ func RunLoad(ctx context.Context, cfg LoadConfig, log *slog.Logger) (*Result, er
 	if cfg.ChangeFraction < 0 || cfg.ChangeFraction > 1 || cfg.OfflineFraction < 0 || cfg.OfflineFraction > 1 {
 		return nil, fmt.Errorf("load: change %.2f, offline %.2f: fractions are 0 to 1", cfg.ChangeFraction, cfg.OfflineFraction)
 	}
+	agents, err := EnrollAgents(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return DriveLoad(ctx, cfg, agents, log), nil
+}
+
+// EnrollAgents is RunLoad's first half: it enrols cfg.Agents agents
+// concurrently, each with the facts of Host(n) and ReadyLoaner, retrying
+// what the server calls temporary. Agents enrolled once can be driven by
+// several DriveLoad runs.
+func EnrollAgents(ctx context.Context, cfg LoadConfig, log *slog.Logger) ([]*Agent, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
@@ -117,10 +129,20 @@ func RunLoad(ctx context.Context, cfg LoadConfig, log *slog.Logger) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	online := cfg.Agents - int(cfg.OfflineFraction*float64(cfg.Agents))
-	log.Info("agents enrolled", "agents", len(agents), "online", online)
+	log.Info("agents enrolled", "agents", len(agents))
+	return agents, nil
+}
+
+// DriveLoad is RunLoad's second half: it drives the check-ins of agents
+// for cfg.Duration (cfg.Agents and EnrollToken are not used; the first
+// OfflineFraction of agents stay silent).
+func DriveLoad(ctx context.Context, cfg LoadConfig, agents []*Agent, log *slog.Logger) *Result {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	offline := int(cfg.OfflineFraction * float64(len(agents)))
 	l := &loadRun{cfg: cfg, log: log, errs: make(map[string]int64)}
-	return l.run(ctx, agents[:online]), nil
+	return l.run(ctx, agents[offline:])
 }
 
 // loadHTTPClient returns the client all agents share: the caller's, or one
@@ -300,7 +322,7 @@ func (l *loadRun) run(ctx context.Context, agents []*Agent) *Result {
 		if l.cfg.Interval > 0 {
 			first = start.Add(rand.N(l.cfg.Interval))
 		}
-		sched.push(&simAgent{Agent: a, changed: true}, first)
+		sched.push(&simAgent{Agent: a, changed: a.Acked == ""}, first)
 	}
 	work := make(chan *simAgent)
 	stop := start.Add(l.cfg.Duration)

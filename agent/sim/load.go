@@ -3,6 +3,7 @@ package sim
 import (
 	"container/heap"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -182,6 +183,14 @@ func loadHTTPClient(ctx context.Context, cfg LoadConfig) (*http.Client, error) {
 	t = t.Clone()
 	t.MaxIdleConns = 0
 	t.MaxIdleConnsPerHost = cfg.Concurrency + 16
+	// Many connections, as many agents make, rather than all requests
+	// multiplexed on one HTTP/2 connection, which no real fleet does.
+	t.ForceAttemptHTTP2 = false
+	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	if t.TLSClientConfig != nil {
+		t.TLSClientConfig = t.TLSClientConfig.Clone()
+		t.TLSClientConfig.NextProtos = []string{"http/1.1"}
+	}
 	shared := *hc
 	shared.Transport = t
 	return &shared, nil

@@ -17,7 +17,7 @@ FUZZTIME      ?= 60s
 FUZZTIME_TEST ?= 5s
 
 .DEFAULT_GOAL := help
-.PHONY: help build run clean-run test test-deps lint bench cross fuzz clean agent-size
+.PHONY: help build run clean-run test test-deps lint bench bench-scale cross fuzz clean agent-size
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,6 +64,12 @@ fuzz: ## run every fuzzer for FUZZTIME each (default 60s)
 
 bench: ## run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# BENCH_DURATION (per phase, default 20s), BENCH_AGENTS (2000) and
+# BENCH_UNITS (100000; 0 skips the size phase) shorten or lengthen the run.
+bench-scale: ## measure check-ins/s against raw etcd, p99 at half rate, bytes and RSS per unit; figures in bench-results/
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./controlplane/cmd/parc-bench
+	$(BIN)/parc-bench --out bench-results
 
 clean: ## remove built binaries
 	rm -rf $(BIN) dist

@@ -76,13 +76,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	node, err := etcdnode.Start(ctx, etcdnode.Config{
-		Endpoints: cfg.EtcdEndpoints, DataDir: cfg.DataDir, Name: cfg.EtcdName,
-		ClientURL: cfg.EtcdClientURL, PeerURL: cfg.EtcdPeerURL,
-		InitialCluster: cfg.EtcdInitialCluster, ClusterState: cfg.EtcdInitialClusterState,
-		ClusterToken: cfg.EtcdClusterToken, QuotaBytes: cfg.EtcdQuotaBytes,
-		CompactionRetention: cfg.EtcdCompaction,
-	}, log)
+	node, err := etcdnode.Start(ctx, EtcdConfig(cfg), log)
 	if err != nil {
 		return nil, err
 	}

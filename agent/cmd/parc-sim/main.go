@@ -32,11 +32,11 @@ import (
 var version = "dev"
 
 type options struct {
-	server, enrollToken, token, tokenFile, caFile, site, ackedOut string
-	agents, concurrency                                           int
-	interval, duration, every                                     time.Duration
-	change, offline                                               float64
-	verbose                                                       bool
+	server, enrollToken, token, tokenFile, caFile, site, ackedOut, fleet string
+	agents, concurrency                                                  int
+	interval, duration, every                                            time.Duration
+	change, offline                                                      float64
+	verbose                                                              bool
 }
 
 func main() {
@@ -48,6 +48,10 @@ func main() {
 --interval (±10% jitter) for --duration: a full report when its content
 changed (--change of the check-ins) or the server asks, a heartbeat
 otherwise. --offline of the agents enrol and then stay silent.
+
+With --fleet FILE it instead checks in once for each laptop a fleet file
+describes (configs/examples/fleet.csv: serial and what differs from a
+ready loaner) and exits: the README's coordinator walkthrough uses it.
 
 It needs an enroll token (--enroll-token), or an admin token (--token,
 --token-file, PARC_TOKEN) with which it creates one.`,
@@ -74,6 +78,7 @@ It needs an enroll token (--enroll-token), or an admin token (--token,
 	f.Float64Var(&o.offline, "offline", 0, "fraction of agents that enrol and never check in")
 	f.DurationVar(&o.duration, "duration", time.Minute, "length of the run after enrolment")
 	f.IntVar(&o.concurrency, "concurrency", sim.DefaultConcurrency, "requests in flight at most")
+	f.StringVar(&o.fleet, "fleet", "", "check in once for each machine of this fleet file, then exit")
 	f.StringVar(&o.ackedOut, "acked-out", "", "write every acknowledged report to this file, one JSON object a line")
 	f.DurationVar(&o.every, "progress", 5*time.Second, "print progress this often (0: never)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log every failed request")
@@ -104,12 +109,34 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		hc = client.PinnedHTTPClient(cas, 10*time.Second)
 	}
+	var fleet []sim.FleetUnit
+	if o.fleet != "" {
+		f, err := os.Open(o.fleet)
+		if err != nil {
+			return err
+		}
+		fleet, err = sim.ReadFleet(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.fleet, err)
+		}
+		// The fleet's machines belong to the sites their declared units
+		// name, not to parc-sim's own site.
+		o.site, o.agents = "", len(fleet)
+	}
 	if o.enrollToken == "" {
 		tok, err := createEnrollToken(ctx, o, hc)
 		if err != nil {
 			return err
 		}
 		o.enrollToken = tok
+	}
+	if fleet != nil {
+		if err := sim.ReportFleet(ctx, o.server, hc, o.enrollToken, fleet); err != nil {
+			return fmt.Errorf("%s: %w", o.fleet, err)
+		}
+		fmt.Fprintf(stdout, "%d machines of %s checked in once\n", len(fleet), o.fleet)
+		return nil
 	}
 	var last time.Time
 	cfg := sim.LoadConfig{

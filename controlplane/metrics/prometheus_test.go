@@ -147,9 +147,51 @@ func TestRealPrometheusScrapesParc(t *testing.T) {
 	waitFor("the reconciler leader", `parc_reconciler_leader`, "1")
 	waitFor("the alert of deploy/prometheus firing", `ALERTS{alertname="ParcKioskInfectionsFound",alertstate="firing",site="a"}`, "1")
 
+	// Every query of the Grafana dashboard is one Prometheus accepts.
+	for _, q := range dashboardQueries(t, filepath.Join(rules, "..", "grafana", "parc-fleet.json")) {
+		if _, err := query(strings.ReplaceAll(q, "$site", ".*")); err != nil {
+			t.Errorf("dashboard query %s: %v", q, err)
+		}
+	}
+
 	r, err := query(`count({__name__=~"parc_.+"})`)
 	if err != nil || len(r.Data.Result) == 0 {
 		t.Fatalf("counting parc_ series: %v %+v", err, r)
 	}
 	t.Logf("Prometheus holds %v parc_ series of the server", r.Data.Result[0].Value[1])
+}
+
+// dashboardQueries lists the PromQL of every panel of a Grafana dashboard.
+func dashboardQueries(t *testing.T, file string) []string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Inputs []struct {
+			Name string `json:"name"`
+		} `json:"__inputs"`
+		Panels []struct {
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatalf("dashboard %s: %v", file, err)
+	}
+	if len(d.Inputs) != 1 || d.Inputs[0].Name != "DS_PROMETHEUS" {
+		t.Errorf("dashboard inputs %+v: want the one datasource input DS_PROMETHEUS", d.Inputs)
+	}
+	var out []string
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			out = append(out, tg.Expr)
+		}
+	}
+	if len(out) < 10 {
+		t.Errorf("dashboard has %d queries", len(out))
+	}
+	return out
 }

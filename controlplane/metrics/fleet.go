@@ -127,9 +127,16 @@ func bool01(b bool) float64 {
 	return 0
 }
 
-// collectUnits reads the site summaries the reconciler maintains.
+// collectUnits reads the site summaries the reconciler maintains (copied
+// out first: the cache stays locked only for the copy).
 func (f *Fleet) collectUnits(ch chan<- prometheus.Metric) {
-	f.Reconciler.Summaries.Range(func(site string, sum reconcile.Summary) bool {
+	var sums []reconcile.Summary
+	f.Reconciler.Summaries.Range(func(_ string, sum reconcile.Summary) bool {
+		sums = append(sums, sum)
+		return true
+	})
+	for _, sum := range sums {
+		site := sum.Site
 		failing, unknown := map[string]int{}, map[string]int{}
 		for role, rc := range sum.Roles {
 			for _, s := range []struct {
@@ -152,8 +159,7 @@ func (f *Fleet) collectUnits(ch chan<- prometheus.Metric) {
 		for rule, n := range unknown {
 			ch <- gauge(f.d.unitsUnknownRule, float64(n), site, rule)
 		}
-		return true
-	})
+	}
 }
 
 // siteOf is where a unit is: the site its agent was enrolled for when that

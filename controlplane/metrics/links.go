@@ -13,3 +13,10 @@ type SiteLink struct {
 type LinkStates interface {
 	SiteLinks() []SiteLink
 }
+
+// LinkStatesFunc adapts a function to LinkStates, so that the link monitor
+// need not import this package: Links: metrics.LinkStatesFunc(fn).
+type LinkStatesFunc func() []SiteLink
+
+// SiteLinks implements LinkStates.
+func (f LinkStatesFunc) SiteLinks() []SiteLink { return f() }

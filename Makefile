@@ -18,7 +18,7 @@ FUZZTIME      ?= 60s
 FUZZTIME_TEST ?= 5s
 
 .DEFAULT_GOAL := help
-.PHONY: help build run clean-run test test-deps lint bench cross fuzz clean agent-size alerts
+.PHONY: help build run clean-run test test-deps lint bench cross fuzz clean agent-size
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -60,6 +60,7 @@ lint: ## gofmt and go vet
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+.PHONY: alerts
 alerts: ## check and unit-test the Prometheus rules of deploy/prometheus with promtool
 	cd deploy/prometheus && promtool check rules parc-alerts.yml parc-thresholds.yml && \
 	  promtool test rules parc-alerts.test.yml && promtool check config --syntax-only prometheus.yml

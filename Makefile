@@ -5,8 +5,9 @@ BIN      ?= bin
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 # Debian packages the tests need (external tools the tests run for real):
-# clamav for the antivirus-kiosk plugin's end-to-end scan.
-TEST_DEBS ?= clamav
+# clamav for the antivirus-kiosk plugin's end-to-end scan; prometheus for
+# promtool (alert rules) and the real Prometheus of the metrics test.
+TEST_DEBS ?= clamav prometheus
 # Agent plugins, one binary each: parc-plugin-<name> from plugins/<name>.
 PLUGINS  := avkiosk peripherals remotesupport software updates
 # Platforms the agent and its plugins are built for.
@@ -50,7 +51,7 @@ clean-run: ## forget the local run's data (.run/)
 test-deps: ## install the Debian packages the tests need, if missing
 	@./.ci/install-debs $(TEST_DEBS)
 
-test: test-deps lint cross ## lint, cross-build the agent, run every test, then every fuzzer for FUZZTIME_TEST
+test: test-deps lint cross alerts ## lint, cross-build the agent, check the alert rules, run every test, then every fuzzer for FUZZTIME_TEST
 	$(GO) test -count=1 -timeout 15m ./...
 	GO=$(GO) FUZZTIME=$(FUZZTIME_TEST) ./.ci/fuzz-all
 
@@ -58,6 +59,11 @@ lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+.PHONY: alerts
+alerts: ## check and unit-test the Prometheus rules of deploy/prometheus with promtool
+	cd deploy/prometheus && promtool check rules parc-alerts.yml parc-thresholds.yml && \
+	  promtool test rules parc-alerts.test.yml && promtool check config --syntax-only prometheus.yml
 
 fuzz: ## run every fuzzer for FUZZTIME each (default 60s)
 	GO=$(GO) FUZZTIME=$(FUZZTIME) ./.ci/fuzz-all

@@ -161,7 +161,12 @@ const fleetHostBase = 900000
 func ReportFleet(ctx context.Context, serverURL string, hc *http.Client, token string, units []FleetUnit) error {
 	now := time.Now()
 	for i, u := range units {
-		a, err := Enroll(ctx, serverURL, hc, token, Host(fleetHostBase+i))
+		host := Host(fleetHostBase + i)
+		host.Serial = u.Serial
+		if u.AssetTag != "" {
+			host.Hostname = u.AssetTag
+		}
+		a, err := Enroll(ctx, serverURL, hc, token, host)
 		if err != nil {
 			return fmt.Errorf("line %d (%s): %w", u.Line, u.Serial, err)
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/parc-project/parc/controlplane/auth"
 	"github.com/parc-project/parc/controlplane/config"
 	"github.com/parc-project/parc/controlplane/continuity"
+	"github.com/parc-project/parc/controlplane/defrag"
 	"github.com/parc-project/parc/controlplane/etcdnode"
 	"github.com/parc-project/parc/controlplane/httpapi"
 	"github.com/parc-project/parc/controlplane/inventory"
@@ -110,6 +111,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			retention.Func("borrower ids of closed loans", s.Loans.AnonymiseClosedBefore),
 		}}
 	s.Reconciler.OnLeadership(retentionJob.Run)
+	s.Reconciler.OnLeadership((&defrag.Job{Client: node.Client, Interval: defrag.DefaultInterval,
+		MinFreeBytes: defrag.DefaultMinFreeBytes, MinFreeFraction: defrag.DefaultMinFreeFraction, Log: log}).Run)
 
 	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.bgCancel = bgCancel

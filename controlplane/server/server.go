@@ -24,6 +24,7 @@ import (
 	"github.com/parc-project/parc/controlplane/auth"
 	"github.com/parc-project/parc/controlplane/config"
 	"github.com/parc-project/parc/controlplane/continuity"
+	"github.com/parc-project/parc/controlplane/defrag"
 	"github.com/parc-project/parc/controlplane/etcdnode"
 	"github.com/parc-project/parc/controlplane/httpapi"
 	"github.com/parc-project/parc/controlplane/inventory"
@@ -118,6 +119,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		metrics.NewFleet(metrics.Fleet{Reconciler: s.Reconciler, Loans: s.Loans, Continuity: cont.Count, Now: s.now}),
 		metrics.NewEtcd(node.Client, etcdQuota(cfg)))
 	s.Reconciler.ObservePasses(func(d time.Duration) { s.Metrics.Passes.Observe(d.Seconds()) })
+	s.Reconciler.OnLeadership((&defrag.Job{Client: node.Client, Interval: defrag.DefaultInterval,
+		MinFreeBytes: defrag.DefaultMinFreeBytes, MinFreeFraction: defrag.DefaultMinFreeFraction, Log: log}).Run)
 
 	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.bgCancel = bgCancel

@@ -101,7 +101,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.Inventory = inventory.New(s.Store, log, s.now)
 	s.Inventory.Audit = s.Audit
 	s.Reconciler = reconcile.New(s.Store, s.Inventory, s.Registry, rules,
-		reconcile.Config{Name: replicaName(cfg), Resync: cfg.Resync}, log, s.now)
+		reconcile.Config{Name: replicaName(cfg), Resync: cfg.Resync, SessionTTL: cfg.ReconcileLease}, log, s.now)
 	enrollTokens := auth.NewEnrollTokens(s.Store, s.now)
 	s.Loans = loans.New(s.Store, s.Inventory, s.Reconciler.Statuses, s.Audit, log, s.now)
 	needs := continuity.NewNeeds(s.Store, s.Audit, log, s.now)

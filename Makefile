@@ -5,8 +5,9 @@ BIN      ?= bin
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 # Debian packages the tests need (external tools the tests run for real):
-# clamav for the antivirus-kiosk plugin's end-to-end scan.
-TEST_DEBS ?= clamav
+# clamav for the antivirus-kiosk plugin's end-to-end scan, chromium for the
+# web UI's browser test (chromedp).
+TEST_DEBS ?= clamav chromium
 # Agent plugins, one binary each: parc-plugin-<name> from plugins/<name>.
 PLUGINS  := avkiosk peripherals remotesupport software updates
 # Platforms the agent and its plugins are built for.

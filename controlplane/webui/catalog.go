@@ -135,9 +135,11 @@ var catalog = map[string]message{
 	"overview.empty": {"No units yet: import the inventory, then enroll agents.", "Aucun poste : importez l'inventaire puis inscrivez les agents."},
 	"overview.hint":  {"Ready + not ready + unknown = units. Available now = loaners at the site, ready, not on loan; the same numbers as parcctl readiness and parcctl continuity.", "Prêts + non prêts + inconnus = postes. Disponibles = postes de prêt sur place, prêts et non prêtés ; les mêmes nombres que parcctl readiness et parcctl continuity."},
 
-	"work.count": {"%d units to look at", "%d postes à traiter"},
-	"work.empty": {"Nothing to do: every unit selected is ready.", "Rien à faire : tous les postes choisis sont prêts."},
-	"work.next":  {"Next page", "Page suivante"},
+	"work.count":     {"%d units to look at", "%d postes à traiter"},
+	"work.all":       {"Include ready units", "Inclure les postes prêts"},
+	"work.count_all": {"%d units", "%d postes"},
+	"work.empty":     {"Nothing to do: every unit selected is ready.", "Rien à faire : tous les postes choisis sont prêts."},
+	"work.next":      {"Next page", "Page suivante"},
 
 	"unit.seen_at":   {"seen at", "vu à"},
 	"unit.enrolled":  {"enrolled", "inscrit le"},

@@ -124,7 +124,8 @@ const workPage = 200
 
 func (u *UI) work(w http.ResponseWriter, r *http.Request, rq *request) error {
 	q := r.URL.Query()
-	f := units.Filter{NotReady: true, Site: q.Get("site"), Role: q.Get("role"), Rule: q.Get("rule")}
+	all := q.Get("all") == "1"
+	f := units.Filter{NotReady: !all, Site: q.Get("site"), Role: q.Get("role"), Rule: q.Get("rule")}
 	for name, v := range map[string]string{"site": f.Site, "role": f.Role, "rule": f.Rule, "after": q.Get("after")} {
 		if err := httpapi.CheckString(name, v, httpapi.MaxQueryValueLen); err != nil {
 			return err
@@ -147,16 +148,20 @@ func (u *UI) work(w http.ResponseWriter, r *http.Request, rq *request) error {
 	next := ""
 	if list.Next != "" {
 		nq := url.Values{"site": {f.Site}, "role": {f.Role}, "rule": {f.Rule}, "after": {list.Next}}
+		if all {
+			nq.Set("all", "1")
+		}
 		next = Prefix + "work?" + nq.Encode()
 	}
 	data := struct {
 		Filter units.Filter
+		All    bool
 		Units  []adminapi.Unit
 		Sites  []string
 		Roles  []string
 		Rules  []option
 		Next   string
-	}{f, list.Units, sites, inventory.Roles, rules, next}
+	}{f, all, list.Units, sites, inventory.Roles, rules, next}
 	return u.render(w, http.StatusOK, "work", u.newView(r, rq, "title.work", "work", data))
 }
 

@@ -70,7 +70,7 @@ agent_pid=$!
 # writes its state once enrolled; wait a little for a first enrollment).
 agent_id=""
 for _ in $(seq 1 100); do
-  agent_id=$(sed -n 's/.*"agent_id": *"\([^"]*\)".*/\1/p' "$RUN/agent/state.json" 2>/dev/null | head -n1)
+  agent_id=$(sed -n 's/.*"agent_id": *"\([^"]*\)".*/\1/p' "$RUN/agent/state.json" 2>/dev/null | head -n1 || true)
   [ -n "$agent_id" ] && break
   sleep 0.2
 done

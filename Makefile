@@ -6,8 +6,9 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 # Debian packages the tests need (external tools the tests run for real):
 # clamav for the antivirus-kiosk plugin's end-to-end scan; prometheus for
-# promtool (alert rules) and the real Prometheus of the metrics test.
-TEST_DEBS ?= clamav prometheus
+# promtool (alert rules) and the real Prometheus of the metrics test;
+# chromium for the web UI's browser test (chromedp).
+TEST_DEBS ?= clamav prometheus chromium
 # Agent plugins, one binary each: parc-plugin-<name> from plugins/<name>.
 PLUGINS  := avkiosk peripherals remotesupport software updates
 # Platforms the agent and its plugins are built for.

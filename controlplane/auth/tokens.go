@@ -160,6 +160,17 @@ func (t *Tokens) Authenticate(ctx context.Context, c Credential) (Principal, err
 	return Principal{Kind: KindUser, ID: tok.ID, Name: tok.Name, Role: tok.Role}, nil
 }
 
+// PrincipalOf returns the principal of token id when it is still valid:
+// a web session opened with a token ends when the token is revoked or
+// expires.
+func (t *Tokens) PrincipalOf(ctx context.Context, id string) (Principal, error) {
+	tok, err := t.cache.Load(ctx, id)
+	if err != nil || !t.valid(tok) {
+		return Principal{}, ErrUnauthenticated
+	}
+	return Principal{Kind: KindUser, ID: tok.ID, Name: tok.Name, Role: tok.Role}, nil
+}
+
 // AdminTokenFile is the file in the data dir that receives the first admin
 // token.
 const AdminTokenFile = "admin.token"

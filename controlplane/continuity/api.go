@@ -83,6 +83,21 @@ func nonNil[T any](s []T) []T {
 // the best batteries first, and whether they cover the recorded requests.
 func (s *Service) trigger(w http.ResponseWriter, r *http.Request) error {
 	site := r.URL.Query().Get("site")
+	out, err := s.Trigger(r.Context(), site)
+	if err != nil {
+		return err
+	}
+	if site != "" && len(out.Sites) == 0 {
+		return httpapi.NotFound("no loaners nor needs at site %.64q", site)
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// Trigger lists, for one site ("" for all), the units to hand out now:
+// available loaners, the best batteries first, and whether they cover the
+// recorded requests. For one site, Total is that site's count.
+func (s *Service) Trigger(ctx context.Context, site string) (adminapi.Trigger, error) {
 	sites, total := s.Count()
 	out := adminapi.Trigger{Total: total, Go: true}
 	for _, c := range sites {
@@ -90,23 +105,19 @@ func (s *Service) trigger(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		ts := adminapi.TriggerSite{Continuity: c, Go: c.Available >= c.Requests, Units: []adminapi.TriggerUnit{}}
-		units, err := s.handOut(r.Context(), c.Site)
+		units, err := s.handOut(ctx, c.Site)
 		if err != nil {
-			return err
+			return adminapi.Trigger{}, err
 		}
 		ts.Units = units
 		out.Go = out.Go && ts.Go
 		out.Sites = append(out.Sites, ts)
 	}
-	if site != "" {
-		if len(out.Sites) == 0 {
-			return httpapi.NotFound("no loaners nor needs at site %.64q", site)
-		}
+	if site != "" && len(out.Sites) > 0 {
 		out.Total = out.Sites[0].Continuity
 	}
 	out.Sites = nonNil(out.Sites)
-	httpapi.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
 // handOut lists a site's available loaners, best battery first.

@@ -1,6 +1,7 @@
 package loans
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -89,8 +90,12 @@ func (s *Service) act(w http.ResponseWriter, r *http.Request) error {
 
 // view redacts borrower ids for those who may not see them; for the
 // others it records, before answering, that they read them.
-func (s *Service) view(r *http.Request, loans []Loan) []Loan {
-	p, _ := auth.PrincipalFrom(r.Context())
+func (s *Service) view(r *http.Request, loans []Loan) []Loan { return View(r.Context(), loans) }
+
+// View returns loans as ctx's principal may see them: without borrower ids
+// and form references unless its role may read borrowers.
+func View(ctx context.Context, loans []Loan) []Loan {
+	p, _ := auth.PrincipalFrom(ctx)
 	if p.Allows(auth.PermBorrowersRead) {
 		return loans
 	}
@@ -104,7 +109,14 @@ func (s *Service) view(r *http.Request, loans []Loan) []Loan {
 
 // recordRead writes the audit entry of a read that shows borrower ids.
 func (s *Service) recordRead(r *http.Request, object string, loans []Loan) error {
-	p, _ := auth.PrincipalFrom(r.Context())
+	return RecordRead(r.Context(), s.Audit, object, loans)
+}
+
+// RecordRead writes the audit entry of a read by ctx's principal that
+// shows borrower ids (nothing when its role sees none, or there are none).
+// Call it before showing the loans; on error, show an error instead.
+func RecordRead(ctx context.Context, log *audit.Log, object string, loans []Loan) error {
+	p, _ := auth.PrincipalFrom(ctx)
 	if !p.Allows(auth.PermBorrowersRead) {
 		return nil
 	}
@@ -117,7 +129,7 @@ func (s *Service) recordRead(r *http.Request, object string, loans []Loan) error
 	if n == 0 {
 		return nil
 	}
-	return s.Audit.RecordRead(r.Context(), object, fmt.Sprintf("%d loans with borrower ids", n))
+	return log.RecordRead(ctx, object, fmt.Sprintf("%d loans with borrower ids", n))
 }
 
 func (s *Service) filter(r *http.Request) (Filter, error) {

@@ -5,6 +5,7 @@
 package placement
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -77,34 +78,51 @@ func ClassroomsReport(classrooms map[string]inventory.Classroom, units map[strin
 }
 
 func (s *Service) classrooms(w http.ResponseWriter, r *http.Request) error {
+	httpapi.WriteJSON(w, http.StatusOK, s.Classrooms(r.URL.Query().Get("site")))
+	return nil
+}
+
+// Classrooms checks the plan of one PC per classroom at site ("" for all).
+func (s *Service) Classrooms(site string) adminapi.ClassroomsReport {
 	classrooms := map[string]inventory.Classroom{}
 	s.Inventory.Classrooms.Range(func(id string, c inventory.Classroom) bool { classrooms[id] = c; return true })
 	units := map[string]inventory.Unit{}
 	s.Inventory.Units.Range(func(tag string, u inventory.Unit) bool { units[tag] = u; return true })
-	httpapi.WriteJSON(w, http.StatusOK, ClassroomsReport(classrooms, units, s.Reconciler.Statuses.Get, r.URL.Query().Get("site")))
-	return nil
+	return ClassroomsReport(classrooms, units, s.Reconciler.Statuses.Get, site)
 }
 
-// defaultChargeThreshold is the charge a laptop should have to go out for
+// DefaultChargeThreshold is the charge a laptop should have to go out for
 // a school day.
-const defaultChargeThreshold = 80
+const DefaultChargeThreshold = 80
 
 func (s *Service) cart(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if err := store.ValidID(id); err != nil {
 		return httpapi.BadRequest("cart id: %v", err)
 	}
-	cart, ok := s.Inventory.Carts.Get(id)
-	if !ok {
-		return httpapi.NotFound("no cart %q", id)
-	}
-	threshold := float64(defaultChargeThreshold)
+	threshold := float64(DefaultChargeThreshold)
 	if v := r.URL.Query().Get("charge"); v != "" {
 		n, err := strconv.ParseFloat(v, 64)
 		if err != nil || n < 0 || n > 100 {
 			return httpapi.BadRequest("charge: want a percentage, got %.16q", v)
 		}
 		threshold = n
+	}
+	out, err := s.CartStatus(r.Context(), id, threshold)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// CartStatus lists a cart slot by slot with each unit's readiness and
+// battery, counting the units charged to threshold percent; an
+// *httpapi.Error 404 when there is no such cart.
+func (s *Service) CartStatus(ctx context.Context, id string, threshold float64) (adminapi.CartStatus, error) {
+	cart, ok := s.Inventory.Carts.Get(id)
+	if !ok {
+		return adminapi.CartStatus{}, httpapi.NotFound("no cart %q", id)
 	}
 	out := adminapi.CartStatus{Cart: id, Site: cart.Site, ChargeThreshold: threshold, Empty: []int{}}
 	inSlot := map[int]inventory.Unit{}
@@ -128,9 +146,9 @@ func (s *Service) cart(w http.ResponseWriter, r *http.Request) error {
 			cs.Readiness = string(st.Readiness)
 		}
 		if judged && st.Agent != "" {
-			obs, err := s.Reports.Observed(r.Context(), st.Agent)
+			obs, err := s.Reports.Observed(ctx, st.Agent)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
+				return adminapi.CartStatus{}, err
 			}
 			if b := obs.Report.Battery; err == nil && b != nil && len(b.Batteries) > 0 {
 				charge, health := b.Batteries[0].ChargePercent, b.Batteries[0].HealthPercent
@@ -145,6 +163,5 @@ func (s *Service) cart(w http.ResponseWriter, r *http.Request) error {
 		}
 		out.Slots = append(out.Slots, cs)
 	}
-	httpapi.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }

@@ -40,6 +40,7 @@ import (
 	"github.com/parc-project/parc/controlplane/store"
 	"github.com/parc-project/parc/controlplane/tokenadmin"
 	"github.com/parc-project/parc/controlplane/units"
+	"github.com/parc-project/parc/controlplane/webui"
 )
 
 // Server is a running parc-server.
@@ -179,16 +180,25 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Observer: s.Metrics.Checkins,
 	}).Register(s.Router)
 	agents.NewSpeedtest(s.now).Register(s.Router)
-	(&units.Service{Store: s.Store, Registry: s.Registry, Reports: reports, LastSeen: s.LastSeen,
-		Inventory: s.Inventory, Reconciler: s.Reconciler, Log: log}).Register(s.Router)
+	unitsSvc := &units.Service{Store: s.Store, Registry: s.Registry, Reports: reports, LastSeen: s.LastSeen,
+		Inventory: s.Inventory, Reconciler: s.Reconciler, Log: log}
+	unitsSvc.Register(s.Router)
 	(&inventory.Service{Inventory: s.Inventory, Log: log}).Register(s.Router)
 	(&tokenadmin.Service{EnrollTokens: enrollTokens, Tokens: s.Tokens, Registry: s.Registry, Audit: s.Audit, CAHash: caHash}).Register(s.Router)
 	(&audit.Service{Log: s.Audit}).Register(s.Router)
 	(&loans.Service{Book: s.Loans, Audit: s.Audit, Log: log}).Register(s.Router)
 	cont.Register(s.Router)
-	(&placement.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Reports: reports}).Register(s.Router)
+	placementSvc := &placement.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Reports: reports}
+	placementSvc.Register(s.Router)
 	(&cluster.Service{Audit: s.Audit, Cluster: &cluster.Cluster{Client: node.Client, Embedded: node.Embedded(),
 		Replica: replicaName(cfg), ReconcilerLeader: s.Reconciler.Leader, Log: log}}).Register(s.Router)
+	ui := &webui.UI{Sessions: &webui.Sessions{Store: s.Store, Tokens: s.Tokens, TTL: webui.DefaultSessionTTL, Now: s.now},
+		Inventory: s.Inventory, Units: unitsSvc, Continuity: cont, Placement: placementSvc, Loans: s.Loans,
+		Audit: s.Audit, Limit: s.Router.Limits.User, TLS: s.PKI != nil, Log: log.With("part", "webui"), Now: s.now}
+	if err := ui.Register(mux); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.handler = mux
 	return s, nil
 }

@@ -31,6 +31,8 @@ const LayoutVersion = "v1"
 //	needs/<siteID>                   students needing a device at a site, per category and device type
 //	audit/<time>-<entryID>           an audit entry; <time> sorts (UTC, fixed width), so
 //	                                 listing is chronological and retention deletes a range
+//	sessions/<sha256 of secret>      a web UI session: its token and CSRF secret, under a lease
+//	                                 that ends it (any replica accepts it)
 //	meta/ca                          the cluster's CA certificate (PEM; never its key):
 //	                                 every replica must serve under the CA agents pin
 const (
@@ -50,6 +52,7 @@ const (
 	KindLoans        = "loans"
 	KindActiveLoans  = "activeloans"
 	KindNeeds        = "needs"
+	KindSessions     = "sessions"
 )
 
 // Key builds the key of a record: Root()/kind/id[/sub...].

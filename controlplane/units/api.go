@@ -100,8 +100,17 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) error {
 	if f.Readiness != "" && !slices.Contains([]string{string(readiness.Ready), string(readiness.NotReady), string(readiness.StateUnknown)}, f.Readiness) {
 		return httpapi.BadRequest("readiness: want ready, not_ready or unknown, got %q", f.Readiness)
 	}
-	after := q.Get("after")
+	out, err := s.List(r.Context(), f, q.Get("after"), limit, lang(r))
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
 
+// List returns up to limit units f selects whose id sorts after after, with
+// reasons in language l; Next is set when more follow.
+func (s *Service) List(ctx context.Context, f Filter, after string, limit int, l string) (adminapi.UnitList, error) {
 	var picked []*reconcile.Status
 	s.Reconciler.Statuses.Range(func(id string, st reconcile.Status) bool {
 		if id > after && f.match(&st) {
@@ -121,16 +130,14 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) error {
 			agentIDs = append(agentIDs, st.Agent)
 		}
 	}
-	seen, err := s.lastSeen(r.Context(), agentIDs)
+	seen, err := s.lastSeen(ctx, agentIDs)
 	if err != nil {
-		return err
+		return adminapi.UnitList{}, err
 	}
-	l := lang(r)
 	for _, st := range picked {
 		out.Units = append(out.Units, s.view(st, seen[st.Agent], l))
 	}
-	httpapi.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
 func (s *Service) show(w http.ResponseWriter, r *http.Request) error {
@@ -138,6 +145,17 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) error {
 	if err := store.ValidID(id); err != nil {
 		return httpapi.BadRequest("unit id: %v", err)
 	}
+	u, err := s.Show(r.Context(), id, lang(r))
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, u)
+	return nil
+}
+
+// Show returns one unit (asset tag or agent id) with its latest report and
+// reasons in language l; an *httpapi.Error 404 when there is no such unit.
+func (s *Service) Show(ctx context.Context, id, l string) (adminapi.Unit, error) {
 	st, ok := s.Reconciler.Statuses.Get(id)
 	if !ok {
 		// Not judged yet (declared or enrolled a moment ago): show what is
@@ -145,34 +163,33 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) error {
 		st = reconcile.Status{ID: id, Reconcile: "pending"}
 		if u, declared := s.Inventory.Units.Get(id); declared {
 			st.AssetTag, st.Site, st.Role = u.AssetTag, u.Site, u.Role
-		} else if a, err := s.Registry.Get(r.Context(), id); err == nil {
+		} else if a, err := s.Registry.Get(ctx, id); err == nil {
 			st.Agent, st.Site, st.Role = a.ID, a.Site, a.Role
 		} else if errors.Is(err, store.ErrNotFound) {
-			return httpapi.NotFound("no unit %q (neither a declared asset tag nor an enrolled agent)", id)
+			return adminapi.Unit{}, httpapi.NotFound("no unit %q (neither a declared asset tag nor an enrolled agent)", id)
 		} else {
-			return err
+			return adminapi.Unit{}, err
 		}
 	}
 	var seen time.Time
 	if st.Agent != "" {
-		m, err := s.lastSeen(r.Context(), []string{st.Agent})
+		m, err := s.lastSeen(ctx, []string{st.Agent})
 		if err != nil {
-			return err
+			return adminapi.Unit{}, err
 		}
 		seen = m[st.Agent]
 	}
-	u := s.view(&st, seen, lang(r))
+	u := s.view(&st, seen, l)
 	if st.Agent != "" {
-		obs, err := s.Reports.Observed(r.Context(), st.Agent)
+		obs, err := s.Reports.Observed(ctx, st.Agent)
 		switch {
 		case err == nil:
 			addReport(&u, &obs)
 		case !errors.Is(err, store.ErrNotFound):
-			return err
+			return adminapi.Unit{}, err
 		}
 	}
-	httpapi.WriteJSON(w, http.StatusOK, u)
-	return nil
+	return u, nil
 }
 
 // view assembles a unit from its status, declared record and agent.
@@ -253,8 +270,13 @@ func (s *Service) lastSeen(ctx context.Context, ids []string) (map[string]time.T
 }
 
 func (s *Service) readiness(w http.ResponseWriter, r *http.Request) error {
-	site := r.URL.Query().Get("site")
-	l := lang(r)
+	httpapi.WriteJSON(w, http.StatusOK, s.Summary(r.URL.Query().Get("site"), lang(r)))
+	return nil
+}
+
+// Summary is the readiness summary of one site ("" for all), with rules
+// described in language l.
+func (s *Service) Summary(site, l string) adminapi.Readiness {
 	out := adminapi.Readiness{Sites: []adminapi.SiteReadiness{}, Rules: map[string]string{}}
 	s.Reconciler.Summaries.Range(func(id string, sum reconcile.Summary) bool {
 		if site != "" && id != site {
@@ -274,8 +296,7 @@ func (s *Service) readiness(w http.ResponseWriter, r *http.Request) error {
 		return true
 	})
 	slices.SortFunc(out.Sites, func(a, b adminapi.SiteReadiness) int { return strings.Compare(a.Site, b.Site) })
-	httpapi.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return out
 }
 
 // describe renders a rule's message with its placeholders as words, for a

@@ -66,12 +66,27 @@ fi
 env -u PARC_CA_FILE "$BIN/parc-agent" "${agent_args[@]}" 2> >(trap '' INT TERM; sed -u 's/^/[agent]  /' >&2) &
 agent_pid=$!
 
+# This machine's unit: the agent id it got when it enrolled (the agent
+# writes its state once enrolled; wait a little for a first enrollment).
+agent_id=""
+for _ in $(seq 1 100); do
+  agent_id=$(sed -n 's/.*"agent_id": *"\([^"]*\)".*/\1/p' "$RUN/agent/state.json" 2>/dev/null | head -n1 || true)
+  [ -n "$agent_id" ] && break
+  sleep 0.2
+done
+
 cat <<MSG
 
 parc is running.
   server:  $SERVER_URL   (data in $RUN/server, etcd log in $RUN/server/etcd.log)
            HTTPS under its own CA, $RUN/server/ca.crt
   agent:   this machine, checking in every 15s (state in $RUN/agent; it pinned that CA)
+
+Web UI (French or English, as your browser asks; a switch at the top):
+  $SERVER_URL/ui/
+  sign in with the admin token, the one line of $PWD/$RUN/server/admin.token
+  (your browser will warn about the certificate: it is signed by parc's own CA, $CA)
+  this machine: $SERVER_URL/ui/units/${agent_id:-<its agent id, see parcctl units list>}
 
 Look at it from another terminal:
   $BIN/parc-agent --print --config $RUN/agent.yaml     # this machine's report, plugins included

@@ -5,9 +5,10 @@ BIN      ?= bin
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 # Debian packages the tests need (external tools the tests run for real):
-# clamav for the antivirus-kiosk plugin's end-to-end scan, chromium for the
-# web UI's browser test (chromedp).
-TEST_DEBS ?= clamav chromium
+# clamav for the antivirus-kiosk plugin's end-to-end scan; prometheus for
+# promtool (alert rules) and the real Prometheus of the metrics test;
+# chromium for the web UI's browser test (chromedp).
+TEST_DEBS ?= clamav prometheus chromium
 # Agent plugins, one binary each: parc-plugin-<name> from plugins/<name>.
 PLUGINS  := avkiosk peripherals remotesupport software updates
 # Platforms the agent and its plugins are built for.
@@ -18,7 +19,7 @@ FUZZTIME      ?= 60s
 FUZZTIME_TEST ?= 5s
 
 .DEFAULT_GOAL := help
-.PHONY: help build run clean-run test test-deps lint bench cross fuzz clean agent-size
+.PHONY: help build run clean-run test test-deps lint bench bench-scale cross fuzz clean agent-size
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,7 +52,7 @@ clean-run: ## forget the local run's data (.run/)
 test-deps: ## install the Debian packages the tests need, if missing
 	@./.ci/install-debs $(TEST_DEBS)
 
-test: test-deps lint cross ## lint, cross-build the agent, run every test, then every fuzzer for FUZZTIME_TEST
+test: test-deps lint cross alerts ## lint, cross-build the agent, check the alert rules, run every test, then every fuzzer for FUZZTIME_TEST
 	$(GO) test -count=1 -timeout 15m ./...
 	GO=$(GO) FUZZTIME=$(FUZZTIME_TEST) ./.ci/fuzz-all
 
@@ -60,11 +61,22 @@ lint: ## gofmt and go vet
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+.PHONY: alerts
+alerts: ## check and unit-test the Prometheus rules of deploy/prometheus with promtool
+	cd deploy/prometheus && promtool check rules parc-alerts.yml parc-thresholds.yml && \
+	  promtool test rules parc-alerts.test.yml && promtool check config --syntax-only prometheus.yml
+
 fuzz: ## run every fuzzer for FUZZTIME each (default 60s)
 	GO=$(GO) FUZZTIME=$(FUZZTIME) ./.ci/fuzz-all
 
 bench: ## run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# BENCH_DURATION (per phase, default 20s), BENCH_AGENTS (2000) and
+# BENCH_UNITS (100000; 0 skips the size phase) shorten or lengthen the run.
+bench-scale: ## measure check-ins/s against raw etcd, p99 at half rate, bytes and RSS per unit; figures in bench-results/
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./controlplane/cmd/parc-bench
+	$(BIN)/parc-bench --out bench-results
 
 clean: ## remove built binaries
 	rm -rf $(BIN) dist

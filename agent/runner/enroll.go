@@ -11,6 +11,7 @@ import (
 
 	"github.com/parc-project/parc/agent/agentapi"
 	"github.com/parc-project/parc/agent/client"
+	"github.com/parc-project/parc/agent/durable"
 	"github.com/parc-project/parc/agent/state"
 )
 
@@ -69,7 +70,7 @@ func (r *Runner) pinCA(ctx context.Context, tok agentapi.EnrollToken) error {
 	if err := os.MkdirAll(r.StateDir, 0o700); err != nil {
 		return fmt.Errorf("creating state dir: %w", err)
 	}
-	if err := state.WriteFileAtomic(filepath.Join(r.StateDir, state.CAFile), data, 0o644); err != nil {
+	if err := durable.WriteFile(filepath.Join(r.StateDir, state.CAFile), data, 0o644); err != nil {
 		return err
 	}
 	r.pinned = []*x509.Certificate{ca}

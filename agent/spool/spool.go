@@ -37,6 +37,7 @@ import (
 	"sync"
 
 	"github.com/parc-project/parc/agent/agentapi"
+	"github.com/parc-project/parc/agent/durable"
 )
 
 // Defaults for Limits. A report is 2–10 KiB of JSON; one every 15 minutes
@@ -177,7 +178,7 @@ func (s *Spool) recover() error {
 	removed := false
 	for _, de := range des {
 		name := de.Name()
-		if strings.HasPrefix(name, tempPrefix) {
+		if strings.HasPrefix(name, durable.TempPrefix) {
 			// A write cut short before its rename: its Put never returned
 			// nil, so no report is lost with it.
 			if err := removeFile(filepath.Join(s.dir, name)); err != nil {
@@ -216,7 +217,7 @@ func (s *Spool) recover() error {
 	}
 	slices.SortFunc(s.entries, func(a, b entry) int { return cmp.Compare(a.seq, b.seq) })
 	if removed {
-		return syncDir(s.dir)
+		return durable.SyncDir(s.dir)
 	}
 	return nil
 }
@@ -285,7 +286,7 @@ func (s *Spool) Put(r *agentapi.Report) error {
 		}
 		s.st = st
 	}
-	if err := writeFileAtomic(s.dir, fileName(r.Seq), data); err != nil {
+	if err := durable.WriteFile(filepath.Join(s.dir, fileName(r.Seq)), data, 0o600); err != nil {
 		return fmt.Errorf("spooling report %d: %w", r.Seq, err)
 	}
 	i, found := s.find(r.Seq)

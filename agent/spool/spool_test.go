@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parc-project/parc/agent/agentapi"
+	"github.com/parc-project/parc/agent/durable"
 )
 
 // testReport returns a report whose content is a function of seq, so a test
@@ -306,7 +307,7 @@ func TestOpenRecoversFromCrashLeftovers(t *testing.T) {
 	write(fileName(5), flipped)                         // bit rot
 	write(fileName(6), good(7))                         // another report's content
 	write(fileName(8), []byte("MZ\x90\x00garbage\n{}")) // not a spool file
-	write(tempPrefix+"1234567", good(10)[:100])         // a write cut short
+	write(durable.TempPrefix+"1234567", good(10)[:100]) // a write cut short
 	write("notes.txt", []byte("a technician's note"))   // not ours: left alone
 	write("00000000000000000abc.spool", []byte("x"))    // not a report name: left alone
 
@@ -326,7 +327,7 @@ func TestOpenRecoversFromCrashLeftovers(t *testing.T) {
 		t.Fatalf("Oldest: %v, want ErrEmpty", err)
 	}
 
-	for _, name := range []string{tempPrefix + "1234567"} {
+	for _, name := range []string{durable.TempPrefix + "1234567"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s still there after Open", name)
 		}

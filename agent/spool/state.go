@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/parc-project/parc/agent/durable"
 )
 
 const stateFile = "state.json"
@@ -71,7 +73,7 @@ func saveState(dir string, st state) error {
 	if err != nil {
 		return fmt.Errorf("encoding spool state: %w", err)
 	}
-	if err := writeFileAtomic(dir, stateFile, data); err != nil {
+	if err := durable.WriteFile(filepath.Join(dir, stateFile), data, 0o600); err != nil {
 		return fmt.Errorf("saving spool state: %w", err)
 	}
 	return nil

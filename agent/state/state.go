@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parc-project/parc/agent/agentapi"
+	"github.com/parc-project/parc/agent/durable"
 )
 
 // FileName is the state file in the agent's state dir.
@@ -82,40 +83,5 @@ func (s State) Save(dir string) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, FileName), data, 0o600)
-}
-
-// WriteFileAtomic replaces path with data: temp file, fsync, rename, fsync
-// of the directory. After a crash the file holds the old or the new data.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(perm); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("replacing %s: %w", path, err)
-	}
-	ok = true
-	return syncDir(dir)
+	return durable.WriteFile(filepath.Join(dir, FileName), data, 0o600)
 }

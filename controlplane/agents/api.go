@@ -32,7 +32,27 @@ type Service struct {
 	CABundle []byte
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Observer, when set, learns of every check-in (metrics).
+	Observer CheckinObserver
 }
+
+// CheckinObserver learns the kind, result and handling time of every
+// check-in. It is called on the agents' hot path: it must be cheap.
+type CheckinObserver interface {
+	Checkin(kind, result string, d time.Duration)
+}
+
+// Results of a check-in, as CheckinObserver learns them.
+const (
+	CheckinAccepted  = "accepted"  // a new report stored, or a heartbeat whose fingerprint matches
+	CheckinDuplicate = "duplicate" // a report already stored (a redelivery from the spool)
+	CheckinResend    = "resend"    // a heartbeat whose fingerprint differs: the agent must send its report
+	CheckinRejected  = "rejected"  // a body that does not decode or validate
+	CheckinError     = "error"     // the server failed (etcd)
+)
+
+// CheckinInvalid is the kind of a check-in whose body did not decode.
+const CheckinInvalid = "invalid"
 
 // Register adds the agent API routes.
 func (s *Service) Register(rt *httpapi.Router) {
@@ -160,22 +180,41 @@ func validateEnroll(req *agentapi.EnrollRequest) error {
 }
 
 func (s *Service) checkin(w http.ResponseWriter, r *http.Request) error {
+	if s.Observer == nil {
+		_, _, err := s.handleCheckin(w, r)
+		return err
+	}
+	start := time.Now()
+	kind, result, err := s.handleCheckin(w, r)
+	s.Observer.Checkin(kind, result, time.Since(start))
+	return err
+}
+
+// handleCheckin answers a check-in and says its kind and result.
+func (s *Service) handleCheckin(w http.ResponseWriter, r *http.Request) (kind, result string, err error) {
 	p, _ := auth.PrincipalFrom(r.Context())
 	req, err := decodeCheckin(w, r)
 	if err != nil {
-		return err
+		return CheckinInvalid, CheckinRejected, err
 	}
 	// The unit is the one the credential names, p.ID: nothing in the body
 	// (which has no agent id; unknown fields are dropped) can name another.
 	now := s.Now()
 	var resp agentapi.CheckinResponse
+	result = CheckinAccepted
 	if req.Kind == agentapi.KindReport {
 		resp, err = s.storeReport(r.Context(), p.ID, req.Report, now)
+		if err == nil && resp.Seq != req.Report.Seq {
+			result = CheckinDuplicate
+		}
 	} else {
 		resp, err = s.heartbeat(r.Context(), p.ID, req.Heartbeat, now)
+		if resp.NeedFullReport {
+			result = CheckinResend
+		}
 	}
 	if err != nil {
-		return err
+		return req.Kind, CheckinError, err
 	}
 	resp.Policy = s.Policy
 	if a, ok := s.Registry.Cache().Get(p.ID); ok {
@@ -183,7 +222,7 @@ func (s *Service) checkin(w http.ResponseWriter, r *http.Request) error {
 		resp.RotateCredential = s.Registry.RotationDue(a)
 	}
 	httpapi.WriteJSON(w, http.StatusOK, resp)
-	return nil
+	return req.Kind, result, nil
 }
 
 // decodeCheckin reads and checks a check-in body: bounded, UTF-8, one

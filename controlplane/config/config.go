@@ -62,6 +62,9 @@ type Config struct {
 	// kept; RetentionInterval how often the retention job runs.
 	RetentionPeriod, RetentionInterval time.Duration
 
+	// MetricsOpen serves /metrics without authentication.
+	MetricsOpen bool
+
 	LogLevel  string
 	LogFormat string
 }
@@ -102,6 +105,7 @@ const (
 	keyUserBurst          = "rate-limit-user-burst"
 	keyRetentionPeriod    = "retention-period"
 	keyRetentionInterval  = "retention-interval"
+	keyMetricsOpen        = "metrics-open"
 )
 
 // Bounds of the agent credential lifetime. Loaners may stay offline at
@@ -149,6 +153,7 @@ func Flags(fs *pflag.FlagSet) {
 	fs.Int(keyUserBurst, 200, "requests a user token may make at once above its rate")
 	fs.Duration(keyRetentionPeriod, 365*24*time.Hour, "how long audit entries and report receipts are kept")
 	fs.Duration(keyRetentionInterval, 24*time.Hour, "how often the retention job deletes what is older than the retention period")
+	fs.Bool(keyMetricsOpen, false, "serve /metrics to anyone, without a token (default: a user token whose role reads the fleet, viewer is enough)")
 }
 
 // Load reads the configuration from the file named by --config (if any),
@@ -202,6 +207,7 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		UserBurst:               v.GetInt(keyUserBurst),
 		RetentionPeriod:         v.GetDuration(keyRetentionPeriod),
 		RetentionInterval:       v.GetDuration(keyRetentionInterval),
+		MetricsOpen:             v.GetBool(keyMetricsOpen),
 	}
 	return cfg, cfg.Validate()
 }

@@ -31,7 +31,7 @@ import (
 	"time"
 
 	"github.com/parc-project/parc/agent/agentapi"
-	"github.com/parc-project/parc/agent/state"
+	"github.com/parc-project/parc/agent/durable"
 )
 
 // Files in the data dir, when parc-server manages its own CA.
@@ -283,7 +283,7 @@ func (p *PKI) createCA() error {
 	if err := writeKey(p.path(CAKey), key); err != nil {
 		return err
 	}
-	if err := state.WriteFileAtomic(p.path(CAFile), pemCert(der), 0o644); err != nil {
+	if err := durable.WriteFile(p.path(CAFile), pemCert(der), 0o644); err != nil {
 		return err
 	}
 	p.cfg.Log.Info("first start: CA created; agents pin it through their enroll tokens", "file", p.path(CAFile))
@@ -322,7 +322,7 @@ func (p *PKI) issue(certPath, keyPath string) (*tls.Certificate, error) {
 	if err := writeKey(keyPath, key); err != nil {
 		return nil, err
 	}
-	if err := state.WriteFileAtomic(certPath, pemCert(der, p.caCert.Raw), 0o644); err != nil {
+	if err := durable.WriteFile(certPath, pemCert(der, p.caCert.Raw), 0o644); err != nil {
 		return nil, err
 	}
 	return &tls.Certificate{Certificate: [][]byte{der, p.caCert.Raw}, PrivateKey: key, Leaf: leaf}, nil
@@ -478,7 +478,7 @@ func writeKey(path string, key *ecdsa.PrivateKey) error {
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", path, err)
 	}
-	return state.WriteFileAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	return durable.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
 }
 
 func pemCert(ders ...[]byte) []byte {

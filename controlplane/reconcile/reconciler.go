@@ -71,7 +71,9 @@ type Reconciler struct {
 	leaderWork []func(context.Context)
 
 	mu             sync.Mutex
-	queue          *queue // nil when not leader
+	queue          *queue                       // nil when not leader
+	observed       *store.Cache[observedDigest] // nil when not leader
+	onPass         func(time.Duration)
 	leader         atomic.Bool
 	passes, writes atomic.Uint64
 	last           atomic.Int64 // duration of the last pass, ns
@@ -111,6 +113,29 @@ func (r *Reconciler) Rules() *readiness.Rules { return r.rules }
 func (r *Reconciler) Stats() Stats {
 	return Stats{Leader: r.leader.Load(), Passes: r.passes.Load(), LastPass: time.Duration(r.last.Load()),
 		LastPassSize: int(r.size.Load()), Writes: r.writes.Load()}
+}
+
+// ObservePasses makes fn receive the duration of every pass this replica
+// makes while it leads (metrics). Call it before Run.
+func (r *Reconciler) ObservePasses(fn func(time.Duration)) { r.onPass = fn }
+
+// Facts returns a lookup of the facts of an agent's latest report, and
+// true, while this replica leads: only the leader holds every agent's
+// facts. On another replica it returns false.
+func (r *Reconciler) Facts() (func(agentID string) *readiness.Facts, bool) {
+	r.mu.Lock()
+	obs := r.observed
+	r.mu.Unlock()
+	if obs == nil {
+		return nil, false
+	}
+	return func(id string) *readiness.Facts {
+		d, ok := obs.Get(id)
+		if !ok {
+			return nil
+		}
+		return d.Facts
+	}, true
 }
 
 func (r *Reconciler) enqueue(fn func(*queue)) {
@@ -210,16 +235,16 @@ type leaderRun struct {
 func (r *Reconciler) lead(ctx context.Context, fence clientv3.Cmp) error {
 	q := newQueue()
 	q.all = true
+	observed := store.NewCacheFunc(r.store, store.KindObserved, decodeObserved, r.log)
 	r.mu.Lock()
-	r.queue = q
+	r.queue, r.observed = q, observed
 	r.mu.Unlock()
 	defer func() {
 		r.mu.Lock()
-		r.queue = nil
+		r.queue, r.observed = nil, nil
 		r.mu.Unlock()
 	}()
 
-	observed := store.NewCacheFunc(r.store, store.KindObserved, decodeObserved, r.log)
 	observed.OnChange(func(id string) { q.add(func(q *queue) { q.agent(id) }) })
 	seen := store.NewCacheFunc(r.store, store.KindLastSeen, decodeLastSeen, r.log)
 	seen.OnChange(func(id string) { q.add(func(q *queue) { q.agent(id) }) })
@@ -397,6 +422,9 @@ func (l *leaderRun) pass(ctx context.Context, b batch) error {
 	l.r.passes.Add(1)
 	l.r.writes.Add(uint64(len(ops)))
 	l.r.last.Store(int64(time.Since(start)))
+	if l.r.onPass != nil {
+		l.r.onPass(time.Since(start))
+	}
 	l.r.size.Store(int64(len(ids)))
 	if len(ops) > 0 || b.all || b.resync {
 		l.r.log.Debug("reconciled", "units", len(ids), "writes", len(ops), "full", b.all, "resync", b.resync, "duration", time.Since(start))

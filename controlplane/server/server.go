@@ -29,6 +29,7 @@ import (
 	"github.com/parc-project/parc/controlplane/inventory"
 	"github.com/parc-project/parc/controlplane/lastseen"
 	"github.com/parc-project/parc/controlplane/loans"
+	"github.com/parc-project/parc/controlplane/metrics"
 	"github.com/parc-project/parc/controlplane/pki"
 	"github.com/parc-project/parc/controlplane/placement"
 	"github.com/parc-project/parc/controlplane/readiness"
@@ -61,6 +62,8 @@ type Server struct {
 	PKI *pki.PKI
 	// Router lists every registered route (the role tests walk it).
 	Router *httpapi.Router
+	// Metrics is what GET /metrics serves.
+	Metrics *metrics.Metrics
 
 	handler http.Handler
 	// bg runs caches; flush runs the last-seen coalescer, stopped only
@@ -77,13 +80,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	node, err := etcdnode.Start(ctx, etcdnode.Config{
-		Endpoints: cfg.EtcdEndpoints, DataDir: cfg.DataDir, Name: cfg.EtcdName,
-		ClientURL: cfg.EtcdClientURL, PeerURL: cfg.EtcdPeerURL,
-		InitialCluster: cfg.EtcdInitialCluster, ClusterState: cfg.EtcdInitialClusterState,
-		ClusterToken: cfg.EtcdClusterToken, QuotaBytes: cfg.EtcdQuotaBytes,
-		CompactionRetention: cfg.EtcdCompaction,
-	}, log)
+	node, err := etcdnode.Start(ctx, EtcdConfig(cfg), log)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +114,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			retention.Func("borrower ids of closed loans", s.Loans.AnonymiseClosedBefore),
 		}}
 	s.Reconciler.OnLeadership(retentionJob.Run)
+	cont := &continuity.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Needs: needs, Reports: reports, Log: log}
+	s.Metrics = metrics.New(
+		metrics.NewFleet(metrics.Fleet{Reconciler: s.Reconciler, Loans: s.Loans, Continuity: cont.Count, Now: s.now}),
+		metrics.NewEtcd(node.Client, etcdQuota(cfg)))
+	s.Reconciler.ObservePasses(func(d time.Duration) { s.Metrics.Passes.Observe(d.Seconds()) })
 
 	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.bgCancel = bgCancel
@@ -161,6 +163,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s.Router.Public("GET /healthz", s.healthz)
 	s.Router.Public("GET /readyz", s.readyz)
+	s.registerMetrics()
 	var caBundle []byte
 	var caHash string
 	if s.PKI != nil {
@@ -169,7 +172,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	(&agents.Service{
 		Store: s.Store, Registry: s.Registry, Reports: reports, EnrollTokens: enrollTokens,
 		LastSeen: s.LastSeen, Audit: s.Audit, CABundle: caBundle, Now: s.now, Log: log,
-		Policy: agentapi.Policy{CheckinIntervalSeconds: int(cfg.AgentCheckinInterval.Seconds())},
+		Policy:   agentapi.Policy{CheckinIntervalSeconds: int(cfg.AgentCheckinInterval.Seconds())},
+		Observer: s.Metrics.Checkins,
 	}).Register(s.Router)
 	agents.NewSpeedtest(s.now).Register(s.Router)
 	unitsSvc := &units.Service{Store: s.Store, Registry: s.Registry, Reports: reports, LastSeen: s.LastSeen,
@@ -179,12 +183,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	(&tokenadmin.Service{EnrollTokens: enrollTokens, Tokens: s.Tokens, Registry: s.Registry, Audit: s.Audit, CAHash: caHash}).Register(s.Router)
 	(&audit.Service{Log: s.Audit}).Register(s.Router)
 	(&loans.Service{Book: s.Loans, Audit: s.Audit, Log: log}).Register(s.Router)
-	continuitySvc := &continuity.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Needs: needs, Reports: reports, Log: log}
-	continuitySvc.Register(s.Router)
+	cont.Register(s.Router)
 	placementSvc := &placement.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Reports: reports}
 	placementSvc.Register(s.Router)
 	ui := &webui.UI{Sessions: &webui.Sessions{Store: s.Store, Tokens: s.Tokens, TTL: webui.DefaultSessionTTL, Now: s.now},
-		Inventory: s.Inventory, Units: unitsSvc, Continuity: continuitySvc, Placement: placementSvc, Loans: s.Loans,
+		Inventory: s.Inventory, Units: unitsSvc, Continuity: cont, Placement: placementSvc, Loans: s.Loans,
 		Audit: s.Audit, Limit: s.Router.Limits.User, TLS: s.PKI != nil, Log: log.With("part", "webui"), Now: s.now}
 	if err := ui.Register(mux); err != nil {
 		s.Close()
@@ -192,6 +195,30 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s.handler = mux
 	return s, nil
+}
+
+// registerMetrics serves GET /metrics: to a user token whose role reads
+// the fleet (viewer is enough), or to anyone with --metrics-open.
+func (s *Server) registerMetrics() {
+	h := s.Metrics.Handler()
+	serve := func(w http.ResponseWriter, r *http.Request) error { h.ServeHTTP(w, r); return nil }
+	if s.cfg.MetricsOpen {
+		s.Router.Public("GET /metrics", serve)
+		return
+	}
+	s.Router.User("GET /metrics", auth.PermFleetRead, serve)
+}
+
+// etcdQuota is the backend quota of the embedded member, 0 for an
+// external etcd.
+func etcdQuota(cfg config.Config) int64 {
+	switch {
+	case len(cfg.EtcdEndpoints) > 0:
+		return 0
+	case cfg.EtcdQuotaBytes > 0:
+		return cfg.EtcdQuotaBytes
+	}
+	return 2 << 30 // etcd's default
 }
 
 func loadRules(path string) (*readiness.Rules, error) {

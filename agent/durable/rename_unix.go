@@ -1,6 +1,6 @@
 //go:build !windows
 
-package spool
+package durable
 
 import (
 	"errors"
@@ -10,18 +10,18 @@ import (
 	"syscall"
 )
 
-// renameDurable renames from to to and flushes the directory, so that after
+// Rename renames from to to and flushes the directory, so that after
 // a power loss the directory holds the new name, not the old one.
-func renameDurable(from, to string) error {
+func Rename(from, to string) error {
 	if err := os.Rename(from, to); err != nil {
 		return fmt.Errorf("renaming %s to %s: %w", from, to, err)
 	}
-	return syncDir(filepath.Dir(to))
+	return SyncDir(filepath.Dir(to))
 }
 
-// syncDir flushes a directory's entries to disk. On Darwin, os.File.Sync
+// SyncDir flushes a directory's entries to disk. On Darwin, os.File.Sync
 // issues F_FULLFSYNC, the only call that reaches the platter there.
-func syncDir(dir string) error {
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("opening directory %s to flush it: %w", dir, err)

@@ -1,6 +1,6 @@
 //go:build windows
 
-package spool
+package durable
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// renameDurable renames from to to. Windows cannot open a directory to flush
+// Rename renames from to to. Windows cannot open a directory to flush
 // it; MOVEFILE_WRITE_THROUGH makes MoveFileEx return only once the rename is
 // on disk, which is what flushing the directory does elsewhere.
-func renameDurable(from, to string) error {
+func Rename(from, to string) error {
 	f, err := windows.UTF16PtrFromString(from)
 	if err != nil {
 		return fmt.Errorf("renaming %s: %w", from, err)
@@ -26,6 +26,6 @@ func renameDurable(from, to string) error {
 	return nil
 }
 
-// syncDir does nothing on Windows: NTFS journals directory changes itself
-// and a directory handle cannot be flushed (see renameDurable).
-func syncDir(string) error { return nil }
+// SyncDir does nothing on Windows: NTFS journals directory changes itself
+// and a directory handle cannot be flushed (see Rename).
+func SyncDir(string) error { return nil }

@@ -13,42 +13,120 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/parc-project/parc/agent/agentapi"
 )
 
-// Client talks to one parc-server.
+// Client talks to parc-server: one, or any replica of a cluster.
 type Client struct {
-	base       *url.URL
+	// servers are the replicas, in the order given; cur indexes the one
+	// in use, which changes when it cannot be reached.
+	servers    []*url.URL
+	cur        atomic.Int32
 	http       *http.Client
 	credential string
 	userAgent  string
 }
 
-// New returns a client for the server at serverURL (scheme, host, port).
+// New returns a client for the server at serverURL (scheme, host, port),
+// or for a cluster given as a comma-separated list of its replicas' URLs:
+// the client uses the first until it cannot connect, then the next.
 // httpClient carries timeouts and TLS settings; nil means a default with a
 // one-minute timeout.
 func New(serverURL string, httpClient *http.Client, userAgent string) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(serverURL, "/"))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("server URL %q: want https://host:port", serverURL)
+	servers, err := ParseServers(serverURL)
+	if err != nil {
+		return nil, err
 	}
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: time.Minute}
 	}
-	return &Client{base: u, http: httpClient, userAgent: userAgent}, nil
+	return &Client{servers: servers, http: httpClient, userAgent: userAgent}, nil
+}
+
+// ParseServers parses a server URL or a comma-separated list of the URLs of
+// a cluster's replicas, all with the same scheme (they share one CA).
+func ParseServers(list string) ([]*url.URL, error) {
+	var servers []*url.URL
+	for _, raw := range strings.Split(list, ",") {
+		raw = strings.TrimSpace(raw)
+		u, err := url.Parse(strings.TrimRight(raw, "/"))
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, fmt.Errorf("server URL %q: want https://host:port (several, for a cluster: separated by commas)", raw)
+		}
+		if len(servers) > 0 && u.Scheme != servers[0].Scheme {
+			return nil, fmt.Errorf("server URLs %s and %s: all replicas of a cluster use the same scheme", servers[0], u)
+		}
+		servers = append(servers, u)
+	}
+	return servers, nil
+}
+
+// Server returns the URL of the server in use.
+func (c *Client) Server() string { return c.base().String() }
+
+func (c *Client) base() *url.URL { return c.servers[int(c.cur.Load())%len(c.servers)] }
+
+// failover moves to the next server after from (the index a failed
+// request used), unless another request already moved on.
+func (c *Client) failover(from int32) {
+	if len(c.servers) > 1 {
+		c.cur.CompareAndSwap(from, (from+1)%int32(len(c.servers)))
+	}
+}
+
+// send sends the request newReq makes for a server's base URL. When the
+// server cannot be reached it moves to the next one; when the request
+// cannot have reached it (the connection was refused or never made), it
+// sends it there at once, so a dead replica costs a check-in nothing. A
+// request that may have arrived is not sent twice: its error is returned,
+// and the next request goes to the next server.
+func (c *Client) send(hc *http.Client, newReq func(base *url.URL) (*http.Request, error)) (*http.Response, error) {
+	var err error
+	for range c.servers {
+		from := c.cur.Load()
+		var req *http.Request
+		if req, err = newReq(c.servers[int(from)%len(c.servers)]); err != nil {
+			return nil, err
+		}
+		if c.userAgent != "" {
+			req.Header.Set("User-Agent", c.userAgent)
+		}
+		var resp *http.Response
+		resp, err = hc.Do(req)
+		if err == nil {
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				c.failover(from) // e.g. its etcd member lost the quorum
+			}
+			return resp, nil
+		}
+		c.failover(from)
+		if !notSent(err) || req.Context().Err() != nil {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// notSent reports whether err says the request never left: no connection
+// could be made.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // SetCredential sets the agent credential sent with every check-in.
 func (c *Client) SetCredential(cred string) { c.credential = cred }
 
 // HTTPS reports whether the server URL is https.
-func (c *Client) HTTPS() bool { return c.base.Scheme == "https" }
+func (c *Client) HTTPS() bool { return c.base().Scheme == "https" }
 
 // PinCA makes cas the only certificates the client trusts for the server:
 // the system's roots no longer count.
@@ -81,14 +159,9 @@ func (c *Client) FetchCA(ctx context.Context, caHash string) ([]byte, *x509.Cert
 	t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
 	hc := &http.Client{Timeout: c.http.Timeout, Transport: t}
 	defer t.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base.String()+agentapi.PathCA, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.send(hc, func(base *url.URL) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, base.String()+agentapi.PathCA, nil)
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("GET %s: %w", agentapi.PathCA, err)
 	}
@@ -102,7 +175,7 @@ func (c *Client) FetchCA(ctx context.Context, caHash string) ([]byte, *x509.Cert
 	}
 	ca, err := agentapi.PinnedCA(data, caHash)
 	if err != nil {
-		return nil, nil, fmt.Errorf("CA of %s: %w", c.base.Host, err)
+		return nil, nil, fmt.Errorf("CA of %s: %w", resp.Request.URL.Host, err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}), ca, nil
 }
@@ -182,18 +255,17 @@ func (c *Client) post(ctx context.Context, path string, bearer string, in, out a
 	if err != nil {
 		return fmt.Errorf("encoding request: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.String()+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(c.http, func(base *url.URL) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+path, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		return req, nil
+	})
 	if err != nil {
 		return fmt.Errorf("POST %s: %w", path, err)
 	}
@@ -222,27 +294,31 @@ func (c *Client) post(ctx context.Context, path string, bearer string, in, out a
 // speed test and returns the response, whose Body the caller reads and
 // closes. A configured URL other than the server's is fetched without the
 // agent's credential.
-func (c *Client) Speedtest(ctx context.Context, n int64, url string) (*http.Response, error) {
-	bearer := ""
-	if url == "" {
-		url = fmt.Sprintf("%s%s?bytes=%d", c.base.String(), agentapi.PathSpeedtest, n)
-		bearer = c.credential
+func (c *Client) Speedtest(ctx context.Context, n int64, target string) (*http.Response, error) {
+	servers := c
+	if target != "" {
+		// Another URL than the server's: nothing to fail over to.
+		servers = &Client{servers: c.servers[:1], userAgent: c.userAgent}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := servers.send(c.http, func(base *url.URL) (*http.Request, error) {
+		u, bearer := target, ""
+		if u == "" {
+			u = fmt.Sprintf("%s%s?bytes=%d", base.String(), agentapi.PathSpeedtest, n)
+			bearer = c.credential
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return nil, err
+		}
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		// Ask for the bytes as they are: a compressed answer measures nothing.
+		req.Header.Set("Accept-Encoding", "identity")
+		return req, nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	// Ask for the bytes as they are: a compressed answer measures nothing.
-	req.Header.Set("Accept-Encoding", "identity")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", req.URL.Path, err)
+		return nil, fmt.Errorf("GET %s: %w", agentapi.PathSpeedtest, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
@@ -250,7 +326,7 @@ func (c *Client) Speedtest(ctx context.Context, n int64, url string) (*http.Resp
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
 			se.RetryAfter = time.Duration(s) * time.Second
 		}
-		return nil, fmt.Errorf("GET %s: %w", req.URL.Path, se)
+		return nil, fmt.Errorf("GET %s: %w", resp.Request.URL.Path, se)
 	}
 	return resp, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/parc-project/parc/agent/client"
 	"github.com/parc-project/parc/agent/pluginhost"
 )
 
@@ -72,7 +73,7 @@ const (
 // Flags declares every setting on fs.
 func Flags(fs *pflag.FlagSet, defaultStateDir string) {
 	fs.String("config", "", "configuration file (YAML); see configs/parc-agent.yaml")
-	fs.String(keyServer, "", "parc-server URL, e.g. https://parc.example.org:8443")
+	fs.String(keyServer, "", "parc-server URL, e.g. https://parc.example.org:8443; for a cluster without a load balancer, its replicas' URLs separated by commas (the agent moves to the next when one cannot be reached)")
 	fs.String(keyEnrollToken, "", "enroll token (pe_...@sha256:...), needed only until the agent is enrolled; it names the server's CA, which the agent pins")
 	fs.String(keyCAFile, "", "CA bundle (PEM) to trust for the server instead of the one the enroll token pins")
 	fs.String(keyStateDir, defaultStateDir, "directory for the agent's credential, state and spool")
@@ -182,8 +183,8 @@ func (c Config) Validate() error {
 	if !c.Print {
 		if c.Server == "" {
 			errs = append(errs, fmt.Errorf("%s: required (the parc-server URL)", keyServer))
-		} else if u, err := url.Parse(c.Server); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			errs = append(errs, fmt.Errorf("%s %q: want https://host:port", keyServer, c.Server))
+		} else if _, err := client.ParseServers(c.Server); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", keyServer, err))
 		}
 		if c.StateDir == "" {
 			errs = append(errs, fmt.Errorf("%s: required", keyStateDir))

@@ -196,10 +196,6 @@ func loadHTTPClient(ctx context.Context, cfg LoadConfig) (*http.Client, error) {
 	return &shared, nil
 }
 
-// enrollConcurrency bounds enrolments in flight: they all redeem the one
-// token, whose use count etcd serialises, so more would only conflict.
-const enrollConcurrency = 16
-
 // enrollMany enrols cfg.Agents agents concurrently, retrying the failures
 // the server calls temporary (busy, unreachable).
 func enrollMany(ctx context.Context, cfg LoadConfig, hc *http.Client, log *slog.Logger) ([]*Agent, error) {
@@ -213,7 +209,9 @@ func enrollMany(ctx context.Context, cfg LoadConfig, hc *http.Client, log *slog.
 	})
 	defer stopProgress()
 	var wg sync.WaitGroup
-	for range min(enrollConcurrency, cfg.Concurrency, cfg.Agents) {
+	// The server commits enrolments redeeming one token together, so
+	// many in flight make fewer, larger transactions.
+	for range min(cfg.Concurrency, cfg.Agents) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1

@@ -34,6 +34,8 @@ type Service struct {
 	Log      *slog.Logger
 	// Observer, when set, learns of every check-in (metrics).
 	Observer CheckinObserver
+
+	enrollGroups enrollGroups
 }
 
 // CheckinObserver learns the kind, result and handling time of every
@@ -98,51 +100,88 @@ func (s *Service) enroll(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return &httpapi.Error{Status: http.StatusUnauthorized, Msg: "unauthorized", Detail: "token: not a parc enroll token (pe_...)"}
 	}
+	res := s.enrollGroups.join(cred, req, s.enrollBatch)
+	select {
+	case out := <-res:
+		if out.err != nil {
+			return out.err
+		}
+		httpapi.WriteJSON(w, http.StatusCreated, out.resp)
+		return nil
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
+}
+
+// enrollBatch enrols the agents of calls, which all redeem the enroll
+// token cred, in one transaction: the token's use count, each agent and
+// its audit entry. It answers every call.
+func (s *Service) enrollBatch(ctx context.Context, cred auth.Credential, calls []*enrollCall) {
 	for range enrollAttempts {
-		tok, cmp, use, err := s.EnrollTokens.Redeem(r.Context(), cred)
+		tok, granted, cmp, use, err := s.EnrollTokens.RedeemN(ctx, cred, len(calls))
 		switch {
 		case errors.Is(err, auth.ErrUnauthenticated):
-			return &httpapi.Error{Status: http.StatusUnauthorized, Msg: "unauthorized", Detail: "unknown enroll token"}
+			answerAll(calls, enrollResult{err: &httpapi.Error{Status: http.StatusUnauthorized, Msg: "unauthorized", Detail: "unknown enroll token"}})
+			return
 		case errors.Is(err, auth.ErrTokenExpired), errors.Is(err, auth.ErrTokenUsedUp), errors.Is(err, auth.ErrTokenRevoked):
-			return &httpapi.Error{Status: http.StatusUnauthorized, Msg: "unauthorized", Detail: err.Error()}
+			answerAll(calls, enrollResult{err: &httpapi.Error{Status: http.StatusUnauthorized, Msg: "unauthorized", Detail: err.Error()}})
+			return
 		case err != nil:
-			return err
+			answerAll(calls, enrollResult{err: err})
+			return
 		}
-		agentCred, hash := auth.NewCredential(auth.KindAgent)
-		a := Agent{
-			ID: agentCred.ID, Hash: hash, Site: tok.Site, Role: tok.Role,
-			EnrolledAt: s.Now().UTC(), EnrollToken: tok.ID, ExpiresAt: s.Registry.NewCredentialExpiry(),
-			Hostname: req.Hostname, Serial: req.Serial, HardwareUUID: req.HardwareUUID, MACs: req.MACs,
+		cmps := []clientv3.Cmp{cmp}
+		ops := []clientv3.Op{use}
+		results := make([]enrollResult, granted)
+		agents := make([]Agent, granted)
+		for i, call := range calls[:granted] {
+			req := call.req
+			agentCred, hash := auth.NewCredential(auth.KindAgent)
+			a := Agent{
+				ID: agentCred.ID, Hash: hash, Site: tok.Site, Role: tok.Role,
+				EnrolledAt: s.Now().UTC(), EnrollToken: tok.ID, ExpiresAt: s.Registry.NewCredentialExpiry(),
+				Hostname: req.Hostname, Serial: req.Serial, HardwareUUID: req.HardwareUUID, MACs: req.MACs,
+			}
+			data, err := store.Encode(a)
+			if err != nil {
+				answerAll(calls, enrollResult{err: err})
+				return
+			}
+			trace, err := s.Audit.Op(ctx, audit.Entry{Actor: "enroll-token:" + tok.ID, Action: audit.ActionAgentEnroll,
+				Object: "agent/" + a.ID, Site: a.Site, After: audit.Snapshot(CredentialView(a))})
+			if err != nil {
+				answerAll(calls, enrollResult{err: err})
+				return
+			}
+			key := s.Store.Key(store.KindAgents, a.ID)
+			cmps = append(cmps, clientv3.Compare(clientv3.Version(key), "=", 0))
+			ops = append(ops, clientv3.OpPut(key, string(data)), trace)
+			agents[i] = a
+			results[i] = enrollResult{resp: agentapi.EnrollResponse{
+				AgentID: a.ID, Credential: agentCred.String(), Site: a.Site, Role: a.Role, Policy: s.Policy,
+				CredentialExpiresAt: a.ExpiresAt,
+			}}
 		}
-		data, err := store.Encode(a)
+		resp, err := s.Store.Client.Txn(ctx).If(cmps...).Then(ops...).Commit()
 		if err != nil {
-			return err
-		}
-		trace, err := s.Audit.Op(r.Context(), audit.Entry{Actor: "enroll-token:" + tok.ID, Action: audit.ActionAgentEnroll,
-			Object: "agent/" + a.ID, Site: a.Site, After: audit.Snapshot(CredentialView(a))})
-		if err != nil {
-			return err
-		}
-		key := s.Store.Key(store.KindAgents, a.ID)
-		resp, err := s.Store.Client.Txn(r.Context()).
-			If(cmp, clientv3.Compare(clientv3.Version(key), "=", 0)).
-			Then(use, clientv3.OpPut(key, string(data)), trace).
-			Commit()
-		if err != nil {
-			return fmt.Errorf("enrolling %s: %w", req.Hostname, err)
+			answerAll(calls, enrollResult{err: fmt.Errorf("enrolling %d agents with enroll token %s: %w", granted, tok.ID, err)})
+			return
 		}
 		if !resp.Succeeded {
 			continue // the token was used by someone else meanwhile: count again
 		}
-		s.Registry.Cache().Set(a.ID, a)
-		s.Log.Info("agent enrolled", "agent", a.ID, "hostname", a.Hostname, "site", a.Site, "enroll_token", tok.ID)
-		httpapi.WriteJSON(w, http.StatusCreated, agentapi.EnrollResponse{
-			AgentID: a.ID, Credential: agentCred.String(), Site: a.Site, Role: a.Role, Policy: s.Policy,
-			CredentialExpiresAt: a.ExpiresAt,
-		})
-		return nil
+		for i, a := range agents {
+			s.Registry.Cache().Set(a.ID, a)
+			s.Log.Info("agent enrolled", "agent", a.ID, "hostname", a.Hostname, "site", a.Site, "enroll_token", tok.ID)
+			calls[i].done <- results[i]
+		}
+		// The token ran out part-way through the group.
+		answerAll(calls[granted:], enrollResult{err: &httpapi.Error{Status: http.StatusUnauthorized, Msg: "unauthorized",
+			Detail: fmt.Sprintf("%v (%d of %d used)", auth.ErrTokenUsedUp, tok.Uses, tok.MaxUses)}})
+		return
 	}
-	return &httpapi.Error{Status: http.StatusServiceUnavailable, Msg: "busy", Detail: "too many agents enrolling with this token at once; retry"}
+	answerAll(calls, enrollResult{err: &httpapi.Error{Status: http.StatusServiceUnavailable, Msg: "busy",
+		Detail: "too many agents enrolling with this token at once; retry"}})
 }
 
 // parseEnrollCredential reads the credential of an enroll token, given

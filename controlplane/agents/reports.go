@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -43,8 +42,9 @@ type latest struct {
 // Reports stores agents' reports and answers which one each agent has.
 type Reports struct {
 	store *store.Store
-	// receiptsKept is how many receipts are kept per agent; older ones are
-	// deleted in the transaction that adds a new one.
+	// receiptsKept is how many receipts are kept per agent at least; older
+	// ones are deleted, receiptPruneEvery at a time, in the transaction that
+	// adds a new one.
 	receiptsKept uint64
 
 	mu     sync.Mutex
@@ -97,6 +97,10 @@ func (r *Reports) Forget(id string) {
 	r.mu.Unlock()
 }
 
+// receiptPruneEvery: every this many reports, the receipts fallen out of
+// the kept window are deleted in one range delete.
+const receiptPruneEvery = 8
+
 // storeAttempts bounds retries when another replica stores a report of the
 // same agent at the same moment (an agent that switched replicas).
 const storeAttempts = 5
@@ -125,16 +129,23 @@ func (r *Reports) Store(ctx context.Context, id string, rep *agentapi.Report, no
 		if err != nil {
 			return 0, err
 		}
+		// No last-seen write: the observed report's ReceivedAt is the
+		// last-seen time of a full report, and every reader takes the later
+		// of it and lastseen/ (heartbeats, coalesced).
 		ops := []clientv3.Op{
 			clientv3.OpPut(obsKey, string(obs)),
 			clientv3.OpPut(r.store.Key(store.KindReportLog, id, store.SeqKey(rep.Seq)), string(rc)),
-			clientv3.OpPut(r.store.Key(store.KindLastSeen, id), strconv.FormatInt(now.Unix(), 10)),
 		}
-		if rep.Seq > r.receiptsKept {
+		if rep.Seq > r.receiptsKept && rep.Seq%receiptPruneEvery == 0 {
 			// Receipts are contiguous unless the spool dropped some, so
-			// deleting the one receiptsKept back keeps the count bounded;
-			// retention catches any left over after a gap.
-			ops = append(ops, clientv3.OpDelete(r.store.Key(store.KindReportLog, id, store.SeqKey(rep.Seq-r.receiptsKept))))
+			// deleting the ones more than receiptsKept back, a few at a
+			// time, keeps the count bounded (receiptsKept to
+			// receiptsKept+receiptPruneEvery-1) for one operation every
+			// few reports; retention catches any left over after a gap.
+			last := rep.Seq - r.receiptsKept // deleted, inclusive
+			first := last - min(last, receiptPruneEvery-1)
+			ops = append(ops, clientv3.OpDelete(r.store.Key(store.KindReportLog, id, store.SeqKey(first)),
+				clientv3.WithRange(r.store.Key(store.KindReportLog, id, store.SeqKey(last+1)))))
 		}
 		resp, err := r.store.Client.Txn(ctx).
 			If(clientv3.Compare(clientv3.ModRevision(obsKey), "=", cur.rev)).

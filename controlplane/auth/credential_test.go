@@ -80,10 +80,12 @@ func TestRoles(t *testing.T) {
 // coordinator loans, continuity, reserve (with borrower ids, and their
 // erasure on a borrower's request); viewer
 // read-only, never borrower ids; tokens and the audit log, admins only.
+// The cluster's state (who leads, which member is down) is technicians'
+// work too; changing its members is an admin's.
 func TestPermissionTable(t *testing.T) {
 	want := map[Role][]Permission{
 		RoleAdmin:       Permissions,
-		RoleTechnician:  {PermFleetRead, PermFleetWrite, PermEnroll, PermLoansRead},
+		RoleTechnician:  {PermFleetRead, PermFleetWrite, PermEnroll, PermLoansRead, PermClusterRead},
 		RoleCoordinator: {PermFleetRead, PermLoansRead, PermLoansWrite, PermBorrowersRead, PermBorrowersErase},
 		RoleViewer:      {PermFleetRead, PermLoansRead},
 	}

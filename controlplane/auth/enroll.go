@@ -135,29 +135,40 @@ func (tok EnrollToken) Done(now time.Time) (bool, time.Time) {
 // that a token limited to N uses enrolls exactly N agents however many try
 // at once.
 func (e *EnrollTokens) Redeem(ctx context.Context, c Credential) (EnrollToken, clientv3.Cmp, clientv3.Op, error) {
-	var tok EnrollToken
+	tok, _, cmp, op, err := e.RedeemN(ctx, c, 1)
+	return tok, cmp, op, err
+}
+
+// RedeemN is Redeem for n agents enrolling together: it counts as many of
+// the n uses as the token has left (granted, at least 1) and fails with
+// ErrTokenUsedUp only when none is left.
+func (e *EnrollTokens) RedeemN(ctx context.Context, c Credential, n int) (tok EnrollToken, granted int, cmp clientv3.Cmp, use clientv3.Op, err error) {
 	key := e.store.Key(store.KindEnrollTokens, c.ID)
 	rev, err := e.store.Get(ctx, key, &tok)
 	if err != nil || !SecretMatches(tok.Hash, c.Secret) {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return EnrollToken{}, clientv3.Cmp{}, clientv3.Op{}, err
+			return EnrollToken{}, 0, cmp, use, err
 		}
-		return EnrollToken{}, clientv3.Cmp{}, clientv3.Op{}, ErrUnauthenticated
+		return EnrollToken{}, 0, cmp, use, ErrUnauthenticated
 	}
 	switch {
 	case tok.Revoked:
-		return EnrollToken{}, clientv3.Cmp{}, clientv3.Op{}, ErrTokenRevoked
+		return EnrollToken{}, 0, cmp, use, ErrTokenRevoked
 	case !tok.ExpiresAt.IsZero() && !e.now().Before(tok.ExpiresAt):
-		return EnrollToken{}, clientv3.Cmp{}, clientv3.Op{}, fmt.Errorf("%w on %s", ErrTokenExpired, tok.ExpiresAt.Format(time.RFC3339))
+		return EnrollToken{}, 0, cmp, use, fmt.Errorf("%w on %s", ErrTokenExpired, tok.ExpiresAt.Format(time.RFC3339))
 	case tok.MaxUses > 0 && tok.Uses >= tok.MaxUses:
-		return EnrollToken{}, clientv3.Cmp{}, clientv3.Op{}, fmt.Errorf("%w (%d of %d used)", ErrTokenUsedUp, tok.Uses, tok.MaxUses)
+		return EnrollToken{}, 0, cmp, use, fmt.Errorf("%w (%d of %d used)", ErrTokenUsedUp, tok.Uses, tok.MaxUses)
 	}
-	tok.Uses++
+	granted = max(n, 1)
+	if tok.MaxUses > 0 {
+		granted = min(granted, tok.MaxUses-tok.Uses)
+	}
+	tok.Uses += granted
 	data, err := store.Encode(tok)
 	if err != nil {
-		return EnrollToken{}, clientv3.Cmp{}, clientv3.Op{}, err
+		return EnrollToken{}, 0, cmp, use, err
 	}
-	return tok, clientv3.Compare(clientv3.ModRevision(key), "=", rev), clientv3.OpPut(key, string(data)), nil
+	return tok, granted, clientv3.Compare(clientv3.ModRevision(key), "=", rev), clientv3.OpPut(key, string(data)), nil
 }
 
 // DeleteDoneBefore deletes the enroll tokens no agent can use any more

@@ -43,18 +43,20 @@ const (
 	PermBorrowersErase Permission = "borrowers:erase" // erase a borrower's data (right to erasure)
 	PermTokensAdmin    Permission = "tokens:admin"    // user tokens
 	PermAuditRead      Permission = "audit:read"      // the audit log
+	PermClusterRead    Permission = "cluster:read"    // etcd members, who leads
+	PermClusterAdmin   Permission = "cluster:admin"   // add and remove etcd members
 )
 
 // Permissions lists every permission; a route may require only these.
 var Permissions = []Permission{PermFleetRead, PermFleetWrite, PermEnroll, PermLoansRead, PermLoansWrite,
-	PermBorrowersRead, PermBorrowersErase, PermTokensAdmin, PermAuditRead}
+	PermBorrowersRead, PermBorrowersErase, PermTokensAdmin, PermAuditRead, PermClusterRead, PermClusterAdmin}
 
 // Known reports whether p is one of Permissions.
 func (p Permission) Known() bool { return slices.Contains(Permissions, p) }
 
 var grants = map[Role][]Permission{
 	RoleAdmin:       Permissions,
-	RoleTechnician:  {PermFleetRead, PermFleetWrite, PermEnroll, PermLoansRead},
+	RoleTechnician:  {PermFleetRead, PermFleetWrite, PermEnroll, PermLoansRead, PermClusterRead},
 	RoleCoordinator: {PermFleetRead, PermLoansRead, PermLoansWrite, PermBorrowersRead, PermBorrowersErase},
 	RoleViewer:      {PermFleetRead, PermLoansRead},
 }

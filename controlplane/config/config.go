@@ -41,6 +41,10 @@ type Config struct {
 	// (configs/readiness.yaml).
 	ReadinessRules string
 	Resync         time.Duration
+	// ReconcileLease is the reconciler leader's etcd lease: when the
+	// leader dies, another replica reconciles about this long (plus an
+	// etcd election) later.
+	ReconcileLease time.Duration
 	// Name identifies this replica (reconciler election, logs).
 	Name string
 	// TLSCert and TLSKey, when set, are served instead of the certificate
@@ -90,6 +94,7 @@ const (
 	keyCheckinInterval    = "agent-checkin-interval"
 	keyReadinessRules     = "readiness-rules"
 	keyResync             = "reconcile-resync"
+	keyReconcileLease     = "reconcile-lease"
 	keyName               = "name"
 	keyLogLevel           = "log-level"
 	keyLogFormat          = "log-format"
@@ -138,6 +143,7 @@ func Flags(fs *pflag.FlagSet) {
 	fs.Duration(keyCheckinInterval, 0, "check-in interval the server asks agents to use (0: the agent's own)")
 	fs.String(keyReadinessRules, "", "readiness rules file (YAML); empty: the built-in rules of configs/readiness.yaml")
 	fs.Duration(keyResync, 2*time.Minute, "how often every unit is judged again without any event (what time alone changes)")
+	fs.Duration(keyReconcileLease, 6*time.Second, "lease of the replica that reconciles: when it dies, another takes over about this long after (shorter: faster failover, more lease renewals)")
 	fs.String(keyName, "", "name of this replica (default: hostname and listen address)")
 	fs.String(keyLogLevel, "info", "log level: debug, info, warn, error")
 	fs.String(keyLogFormat, "text", "log format: text or json")
@@ -192,6 +198,7 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		AgentCheckinInterval:    v.GetDuration(keyCheckinInterval),
 		ReadinessRules:          v.GetString(keyReadinessRules),
 		Resync:                  v.GetDuration(keyResync),
+		ReconcileLease:          v.GetDuration(keyReconcileLease),
 		Name:                    v.GetString(keyName),
 		LogLevel:                v.GetString(keyLogLevel),
 		LogFormat:               v.GetString(keyLogFormat),
@@ -256,6 +263,11 @@ func (c Config) Validate() error {
 	}
 	if c.Resync < time.Second {
 		errs = append(errs, fmt.Errorf("%s %s: at least 1s", keyResync, c.Resync))
+	}
+	// etcd raises a lease under about 1.5 s to that; over a minute, a dead
+	// leader leaves statuses stale too long.
+	if c.ReconcileLease < 2*time.Second || c.ReconcileLease > time.Minute {
+		errs = append(errs, fmt.Errorf("%s %s: want 2s to 1m", keyReconcileLease, c.ReconcileLease))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

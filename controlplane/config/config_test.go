@@ -39,11 +39,11 @@ func TestPrecedence(t *testing.T) {
 }
 
 func TestValidateReportsEverything(t *testing.T) {
-	_, err := load(t, []string{"--listen", "nope", "--log-level", "loud", "--report-receipts-kept", "0", "--etcd-prefix", "parc"}, nil)
+	_, err := load(t, []string{"--listen", "nope", "--log-level", "loud", "--report-receipts-kept", "0", "--etcd-prefix", "parc", "--reconcile-lease", "500ms"}, nil)
 	if err == nil {
 		t.Fatal("invalid configuration accepted")
 	}
-	for _, want := range []string{"listen", "log-level", "report-receipts-kept", "etcd-prefix"} {
+	for _, want := range []string{"listen", "log-level", "report-receipts-kept", "etcd-prefix", "reconcile-lease"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s:\n%v", want, err)
 		}

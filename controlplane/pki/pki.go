@@ -257,6 +257,30 @@ func (p *PKI) names() []string {
 	return slices.Compact(names)
 }
 
+// CreateCA makes a CA in dataDir (CAFile and CAKey) and nothing else, for
+// an embedded cluster: the operator copies both files into the data dir of
+// every member before their first start, so that all serve under the one
+// CA agents pin. It refuses to replace a CA already there.
+func CreateCA(dataDir string, now func() time.Time, log *slog.Logger) (*x509.Certificate, error) {
+	if now == nil {
+		now = time.Now
+	}
+	p := &PKI{cfg: Config{DataDir: dataDir, Now: now, Log: log}, managed: true}
+	for _, name := range []string{CAFile, CAKey} {
+		if _, err := os.Stat(p.path(name)); !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s already exists: agents may pin that CA; remove it first only if no agent enrolled under it", p.path(name))
+		}
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	if err := p.createCA(); err != nil {
+		return nil, err
+	}
+	cert, _, err := loadPair(p.path(CAFile), p.path(CAKey))
+	return cert, err
+}
+
 func (p *PKI) createCA() error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

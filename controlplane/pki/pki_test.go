@@ -237,3 +237,43 @@ func TestProvidedCertificate(t *testing.T) {
 		t.Errorf("reload of a key others can read: %v", err)
 	}
 }
+
+func TestCreateCAForACluster(t *testing.T) {
+	dir := t.TempDir()
+	ca, err := CreateCA(dir, nil, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ca.IsCA || mode(t, filepath.Join(dir, CAKey)) != 0o600 {
+		t.Errorf("CA %v, key mode %v", ca.IsCA, mode(t, filepath.Join(dir, CAKey)))
+	}
+	if _, err := os.Stat(filepath.Join(dir, CertFile)); err == nil {
+		t.Error("a server certificate was issued: each member issues its own")
+	}
+	if _, err := CreateCA(dir, nil, quiet); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("second CreateCA in the same dir: %v", err)
+	}
+	// Members whose data dirs got copies of both files serve under it,
+	// each with a certificate of its own.
+	var hashes []string
+	for range 2 {
+		member := t.TempDir()
+		for _, f := range []string{CAFile, CAKey} {
+			data, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(member, f), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p := managed(t, member, time.Now())
+		if err := get(t, p, p.CAPEM(), "127.0.0.1"); err != nil {
+			t.Errorf("member: %v", err)
+		}
+		hashes = append(hashes, p.CAHash())
+	}
+	if want := agentapi.CAHash(ca); hashes[0] != want || hashes[1] != want {
+		t.Errorf("CA hashes %v, want %s", hashes, want)
+	}
+}

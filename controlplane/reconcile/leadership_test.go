@@ -42,6 +42,9 @@ func TestLeadershipWork(t *testing.T) {
 		go run(ctx)
 	}
 	first := waitTerm(t, terms)
+	if name, err := r.Leader(ctx); err != nil || name != "r1" {
+		t.Errorf("Leader during the term: %q, %v", name, err)
+	}
 	// Lose the lease, as a replica cut off from etcd does.
 	leases, err := cli.Leases(context.Background())
 	if err != nil || len(leases.Leases) == 0 {

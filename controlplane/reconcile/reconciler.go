@@ -171,6 +171,20 @@ func (r *Reconciler) Run(ctx context.Context) {
 	}
 }
 
+// Leader returns the name of the replica that reconciles now, as it
+// campaigned ("" when none does: between terms, or no replica runs).
+func (r *Reconciler) Leader(ctx context.Context) (string, error) {
+	// What concurrency.Election.Leader reads: the oldest campaign key.
+	resp, err := r.store.Client.Get(ctx, r.store.Root()+electionName+"/", clientv3.WithFirstCreate()...)
+	if err != nil {
+		return "", fmt.Errorf("reading the reconciler election: %w", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return "", nil
+	}
+	return string(resp.Kvs[0].Value), nil
+}
+
 // WaitReady waits for the status and summary caches.
 func (r *Reconciler) WaitReady(ctx context.Context) error {
 	return errors.Join(r.Statuses.WaitReady(ctx), r.Summaries.WaitReady(ctx))

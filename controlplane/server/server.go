@@ -22,8 +22,10 @@ import (
 	"github.com/parc-project/parc/controlplane/agents"
 	"github.com/parc-project/parc/controlplane/audit"
 	"github.com/parc-project/parc/controlplane/auth"
+	"github.com/parc-project/parc/controlplane/cluster"
 	"github.com/parc-project/parc/controlplane/config"
 	"github.com/parc-project/parc/controlplane/continuity"
+	"github.com/parc-project/parc/controlplane/defrag"
 	"github.com/parc-project/parc/controlplane/etcdnode"
 	"github.com/parc-project/parc/controlplane/httpapi"
 	"github.com/parc-project/parc/controlplane/inventory"
@@ -101,7 +103,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.Inventory = inventory.New(s.Store, log, s.now)
 	s.Inventory.Audit = s.Audit
 	s.Reconciler = reconcile.New(s.Store, s.Inventory, s.Registry, rules,
-		reconcile.Config{Name: replicaName(cfg), Resync: cfg.Resync}, log, s.now)
+		reconcile.Config{Name: replicaName(cfg), Resync: cfg.Resync, SessionTTL: cfg.ReconcileLease}, log, s.now)
 	enrollTokens := auth.NewEnrollTokens(s.Store, s.now)
 	s.Loans = loans.New(s.Store, s.Inventory, s.Reconciler.Statuses, s.Audit, log, s.now)
 	needs := continuity.NewNeeds(s.Store, s.Audit, log, s.now)
@@ -119,6 +121,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		metrics.NewFleet(metrics.Fleet{Reconciler: s.Reconciler, Loans: s.Loans, Continuity: cont.Count, Now: s.now}),
 		metrics.NewEtcd(node.Client, etcdQuota(cfg)))
 	s.Reconciler.ObservePasses(func(d time.Duration) { s.Metrics.Passes.Observe(d.Seconds()) })
+	s.Reconciler.OnLeadership((&defrag.Job{Client: node.Client, Interval: defrag.DefaultInterval,
+		MinFreeBytes: defrag.DefaultMinFreeBytes, MinFreeFraction: defrag.DefaultMinFreeFraction, Log: log}).Run)
 
 	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.bgCancel = bgCancel
@@ -186,6 +190,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	cont.Register(s.Router)
 	placementSvc := &placement.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Reports: reports}
 	placementSvc.Register(s.Router)
+	(&cluster.Service{Audit: s.Audit, Cluster: &cluster.Cluster{Client: node.Client, Embedded: node.Embedded(),
+		Replica: replicaName(cfg), ReconcilerLeader: s.Reconciler.Leader, Log: log}}).Register(s.Router)
 	ui := &webui.UI{Sessions: &webui.Sessions{Store: s.Store, Tokens: s.Tokens, TTL: webui.DefaultSessionTTL, Now: s.now},
 		Inventory: s.Inventory, Units: unitsSvc, Continuity: cont, Placement: placementSvc, Loans: s.Loans,
 		Audit: s.Audit, Limit: s.Router.Limits.User, TLS: s.PKI != nil, Log: log.With("part", "webui"), Now: s.now}
@@ -296,7 +302,15 @@ func loadTLS(ctx context.Context, st *store.Store, cfg config.Config, now func()
 			return nil, fmt.Errorf("publishing the CA: %w", err)
 		}
 		if !resp.Succeeded {
-			return nil, errors.New("another replica published its CA while this one started; start this one again to check it has the same")
+			// Members of a new cluster start together: another published
+			// first, which is fine if it is the same CA (copied by the
+			// operator from parc-server init-ca).
+			if cluster, _, err = st.GetRaw(ctx, key); err != nil {
+				return nil, fmt.Errorf("reading the CA another replica published: %w", err)
+			}
+			if !bytes.Equal(bytes.TrimSpace(cluster), bytes.TrimSpace(p.CAPEM())) {
+				return nil, fmt.Errorf("another replica published a different CA while this one started: agents pinned to it would refuse this one. Give every member the same %s and %s (parc-server init-ca makes them), then start again", pki.CAFile, pki.CAKey)
+			}
 		}
 	}
 	ca, cert, _ := p.Files()

@@ -112,6 +112,9 @@ type Server struct {
 	Args []string
 	// EtcdClientURL is the embedded member's client URL ("" when external).
 	EtcdClientURL string
+	// Name is the replica's and its etcd member's name in a cluster
+	// (StartCluster, Options.Member), and EtcdPeerURL its member's peer URL.
+	Name, EtcdPeerURL string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -136,11 +139,88 @@ type Options struct {
 	// the new data dir before the first start, as an operator adding a
 	// replica does. Replicas must share the CA agents pin.
 	ReplicaOf *Server
+	// Member makes the server a member of an embedded etcd cluster.
+	Member *Member
+}
+
+// Member is a server's place in an embedded etcd cluster.
+type Member struct {
+	// Name of the member and the replica.
+	Name string
+	// PeerURL of its etcd member; a free port when empty.
+	PeerURL string
+	// InitialCluster and State are --etcd-initial-cluster and
+	// --etcd-initial-cluster-state.
+	InitialCluster, State string
 }
 
 // StartServer starts parc-server on free ports and waits until it is ready.
 // It is stopped (SIGKILL if need be) when the test ends.
 func StartServer(t testing.TB, opt Options) *Server {
+	t.Helper()
+	s := prepare(t, opt)
+	s.start()
+	s.WaitReady(time.Minute)
+	return s
+}
+
+// StartCluster starts n parc-servers on free ports, each a member of one
+// new embedded etcd cluster named m1..mn, as an operator does: a CA made
+// with parc-server init-ca copied into every data dir, every member started
+// with the same initial cluster, and the admin token (written by whichever
+// member bootstrapped) copied to the others. It waits until all are ready.
+func StartCluster(t testing.TB, n int) []*Server {
+	t.Helper()
+	caDir := t.TempDir()
+	Run(t, nil, "parc-server", "init-ca", "--data-dir", caDir)
+	members := make([]*Member, n)
+	var initial []string
+	for i := range members {
+		members[i] = &Member{Name: fmt.Sprintf("m%d", i+1), PeerURL: fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)), State: "new"}
+		initial = append(initial, members[i].Name+"="+members[i].PeerURL)
+	}
+	servers := make([]*Server, n)
+	for i, m := range members {
+		m.InitialCluster = strings.Join(initial, ",")
+		dir := t.TempDir()
+		for _, f := range []string{"ca.crt", "ca.key"} {
+			data, err := os.ReadFile(filepath.Join(caDir, f))
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, f), data, 0o600)
+			}
+			if err != nil {
+				t.Fatalf("copying the CA into %s: %v", dir, err)
+			}
+		}
+		servers[i] = prepare(t, Options{DataDir: dir, Member: m})
+		servers[i].start()
+	}
+	for _, s := range servers {
+		s.WaitReady(time.Minute)
+	}
+	var token []byte
+	for _, s := range servers {
+		if data, err := os.ReadFile(filepath.Join(s.DataDir, "admin.token")); err == nil {
+			if token != nil {
+				t.Fatalf("two members wrote a bootstrap admin token")
+			}
+			token = data
+		}
+	}
+	if token == nil {
+		t.Fatal("no member wrote the bootstrap admin token")
+	}
+	for _, s := range servers {
+		if err := os.WriteFile(filepath.Join(s.DataDir, "admin.token"), token, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return servers
+}
+
+// prepare makes the Server opt describes, its data dir and flags, ready to
+// start.
+func prepare(t testing.TB, opt Options) *Server {
 	t.Helper()
 	dataDir := opt.DataDir
 	if dataDir == "" {
@@ -160,8 +240,16 @@ func StartServer(t testing.TB, opt Options) *Server {
 		s.Args = append(s.Args, "--etcd-endpoints", strings.Join(opt.EtcdEndpoints, ","))
 	} else {
 		s.EtcdClientURL = fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
-		s.Args = append(s.Args, "--etcd-client-url", s.EtcdClientURL,
-			"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)))
+		s.EtcdPeerURL = fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
+		if m := opt.Member; m != nil {
+			if m.PeerURL != "" {
+				s.EtcdPeerURL = m.PeerURL
+			}
+			s.Name = m.Name
+			s.Args = append(s.Args, "--name", m.Name, "--etcd-name", m.Name, "--etcd-initial-cluster", m.InitialCluster,
+				"--etcd-initial-cluster-state", m.State)
+		}
+		s.Args = append(s.Args, "--etcd-client-url", s.EtcdClientURL, "--etcd-peer-url", s.EtcdPeerURL)
 	}
 	s.Args = append(s.Args, opt.Args...)
 	if opt.ReplicaOf != nil {
@@ -176,7 +264,6 @@ func StartServer(t testing.TB, opt Options) *Server {
 		}
 	}
 	started.Store(s.URL, s)
-	s.start()
 	t.Cleanup(func() {
 		started.Delete(s.URL)
 		s.Kill()
@@ -201,7 +288,6 @@ func (s *Server) start() {
 	done := s.done
 	s.mu.Unlock()
 	go func() { cmd.Wait(); close(done) }()
-	s.WaitReady(time.Minute)
 }
 
 type syncWriter struct {
@@ -390,6 +476,7 @@ func (s *Server) signal(sig syscall.Signal, timeout time.Duration) {
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.start()
+	s.WaitReady(time.Minute)
 }
 
 // Run runs a command built by Binaries and returns its standard output;

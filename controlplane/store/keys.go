@@ -15,7 +15,8 @@ const LayoutVersion = "v1"
 //	agents/<agentID>                 an enrolled agent: identity, credential hash, site, role
 //	observed/<agentID>               the agent's latest report, as acknowledged
 //	reportlog/<agentID>/<seq>        one small receipt per report stored (seq zero-padded)
-//	lastseen/<agentID>               server time of the last check-in, unix seconds
+//	lastseen/<agentID>               server time of the last heartbeat, unix seconds (a full
+//	                                 report's is its observed received_at; readers take the later)
 //	tokens/<tokenID>                 a user token: role, name, hash of its secret
 //	enrolltokens/<tokenID>           an enroll token: site, role, uses, expiry, hash
 //	sites/<siteID>                   a declared site

@@ -13,7 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parc-project/parc/agent/agentapi"
 	"github.com/parc-project/parc/controlplane/config"
+	"github.com/parc-project/parc/controlplane/pki"
 	"github.com/parc-project/parc/controlplane/server"
 )
 
@@ -35,6 +37,7 @@ func main() {
 		},
 	}
 	config.Flags(cmd.Flags())
+	cmd.AddCommand(initCACommand())
 	if err := cmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "parc-server:", err)
 		os.Exit(1)
@@ -71,4 +74,27 @@ func newLogger(cfg config.Config) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// initCACommand makes the CA of an embedded cluster before its first start,
+// so that every member serves under the one CA agents pin.
+func initCACommand() *cobra.Command {
+	var dataDir string
+	cmd := &cobra.Command{
+		Use:   "init-ca",
+		Short: "make the CA of a new cluster (ca.crt, ca.key) to copy into every member's data dir before the first start",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+			ca, err := pki.CreateCA(dataDir, nil, log)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "CA %s made in %s (hash %s).\nCopy %s and %s into the data dir of every member (mode 0600 for the key) before starting them.\n",
+				ca.Subject.CommonName, dataDir, agentapi.CAHash(ca), pki.CAFile, pki.CAKey)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data-dir", "./parc-data", "directory to make the CA in")
+	return cmd
 }

@@ -1,6 +1,8 @@
 package webui_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -8,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parc-project/parc/controlplane/adminapi"
 	"github.com/parc-project/parc/controlplane/servertest"
 )
 
@@ -81,6 +84,24 @@ func TestUI(t *testing.T) {
 		if st, _ := get(t, other, s.URL+"/ui/work"); st != http.StatusSeeOther {
 			t.Errorf("work list with the cookie of a closed session: %d, want 303 to sign in", st)
 		}
+	})
+
+	t.Run("revoking the token ends its sessions", func(t *testing.T) {
+		var tok adminapi.Token
+		out := servertest.Run(t, s.Env(), "parcctl", "tokens", "create", "--name", "leaver", "--role", "technician", "-o", "json")
+		if err := json.Unmarshal([]byte(out), &tok); err != nil {
+			t.Fatalf("parcctl tokens create: %v\n%s", err, out)
+		}
+		c := browser(t, s)
+		signIn(t, c, s, tok.Token)
+		if st, _ := get(t, c, s.URL+"/ui/work"); st != http.StatusOK {
+			t.Fatalf("technician's work list: %d", st)
+		}
+		servertest.Run(t, s.Env(), "parcctl", "tokens", "revoke", tok.ID)
+		eventually(t, "the session refused after the revocation", func() (bool, string) {
+			st, _ := get(t, c, s.URL+"/ui/work")
+			return st == http.StatusSeeOther, fmt.Sprintf("status %d", st)
+		})
 	})
 
 	t.Run("every page renders for an admin, with every string in the catalog", func(t *testing.T) {

@@ -128,7 +128,7 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 		if !o.profile {
 			return nil
 		}
-		return []string{"--cpuprofile", filepath.Join(dir, name+".cpu.pprof")}
+		return []string{"--cpuprofile", filepath.Join(dir, name+".cpu.pprof"), "--memprofile", filepath.Join(dir, name+".heap.pprof")}
 	}
 	if !o.skipThroughput {
 		if err := rates(ctx, o, dir, fig, serverFlags, profileFlags, log); err != nil {
@@ -167,7 +167,12 @@ func rates(ctx context.Context, o options, dir string, fig *figures, serverFlags
 	if err != nil {
 		return err
 	}
+	etcd0, self0 := etcd.cpu(), selfCPU()
 	raw, err := rawPuts(ctx, etcd.EtcdURL, o.rawClients, o.rawConns, o.valueBytes, o.duration)
+	if err == nil && raw.Puts > 0 {
+		raw.ServerCPUMicros = float64((etcd.cpu() - etcd0).Microseconds()) / float64(raw.Puts)
+		raw.ClientCPUMicros = float64((selfCPU() - self0).Microseconds()) / float64(raw.Puts)
+	}
 	etcd.stop()
 	if err != nil {
 		return err
@@ -199,8 +204,13 @@ func rates(ctx context.Context, o options, dir string, fig *figures, serverFlags
 			cfg.Interval = time.Duration(float64(len(agents)) / target * float64(time.Second))
 		}
 		log.Info(name, "agents", len(agents), "interval", cfg.Interval)
+		srv0, sim0 := srv.cpu(), selfCPU()
 		res := sim.DriveLoad(ctx, cfg, agents, log)
 		lr := newLoadResult(name, cfg, len(agents), target, res)
+		if res.CheckIns > 0 {
+			lr.ServerCPUMicros = float64((srv.cpu() - srv0).Microseconds()) / float64(res.CheckIns)
+			lr.SimCPUMicros = float64((selfCPU() - sim0).Microseconds()) / float64(res.CheckIns)
+		}
 		log.Info(name, "checkins_per_sec", int(lr.CheckInsPerSec), "p99_ms", lr.P99Millis, "errors", lr.Errors)
 		if change > 0 {
 			fig.AckedChecked += len(res.Acked)
@@ -229,6 +239,11 @@ func rates(ctx context.Context, o options, dir string, fig *figures, serverFlags
 	return nil
 }
 
+func selfCPU() time.Duration {
+	d, _ := cpuTime(0)
+	return d
+}
+
 func verdicts(f *figures) {
 	add := func(ok bool, format string, args ...any) {
 		v := "MET   "
@@ -254,14 +269,18 @@ func report(f *figures) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "parc-bench %s, %d CPUs, load average at start %s, %s per phase\n", f.Started.Format(time.RFC3339), f.CPUs, f.LoadAverage, f.Duration)
 	if f.Raw != nil {
-		fmt.Fprintf(&b, "%-28s %8.0f puts/s of %d B from %d clients over %d connections  p50 %6.1f ms  p99 %6.1f ms\n",
-			"(1) raw etcd", f.Raw.PutsPerSec, f.Raw.ValueBytes, f.Raw.Clients, f.Raw.Conns, f.Raw.P50Millis, f.Raw.P99Millis)
+		fmt.Fprintf(&b, "%-28s %8.0f puts/s of %d B from %d clients over %d connections  p50 %6.1f ms  p99 %6.1f ms  cpu/put: etcd %.0f µs, client %.0f µs\n",
+			"(1) raw etcd", f.Raw.PutsPerSec, f.Raw.ValueBytes, f.Raw.Clients, f.Raw.Conns, f.Raw.P50Millis, f.Raw.P99Millis, f.Raw.ServerCPUMicros, f.Raw.ClientCPUMicros)
 	}
 	for _, l := range f.Loads {
 		fmt.Fprintln(&b, l.String())
 	}
 	if len(f.Loads) > 0 {
 		fmt.Fprintf(&b, "ratios to raw etcd puts: heartbeats %.2f, changed full reports %.2f\n", f.HeartbeatsToRaw, f.FullToRaw)
+		if hb, full := f.Loads[0], f.Loads[1]; hb.ServerCPUMicros > 0 && full.ServerCPUMicros > 0 && f.Raw.ServerCPUMicros > 0 {
+			fmt.Fprintf(&b, "per core of server CPU (parc + embedded etcd; the simulator elsewhere): %.0f heartbeats/s, %.0f full reports/s; raw etcd %.0f puts/s\n",
+				1e6/hb.ServerCPUMicros, 1e6/full.ServerCPUMicros, 1e6/f.Raw.ServerCPUMicros)
+		}
 		fmt.Fprintf(&b, "enrolment %.0f agents/s; acknowledged reports checked in etcd: %d, missing %d\n", f.EnrolmentsPerSec, f.AckedChecked, f.AckedNotInEtcd)
 	}
 	if f.Size != nil {

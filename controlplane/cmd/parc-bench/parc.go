@@ -29,6 +29,10 @@ type loadResult struct {
 	MaxMillis        float64          `json:"max_ms"`
 	Errors           map[string]int64 `json:"errors,omitempty"`
 	Seconds          float64          `json:"seconds"`
+	// CPU time per check-in of the server (parc and its embedded etcd)
+	// and of the simulator: what the rates would be on cores of their own.
+	ServerCPUMicros float64 `json:"server_cpu_us_per_checkin"`
+	SimCPUMicros    float64 `json:"sim_cpu_us_per_checkin"`
 }
 
 func newLoadResult(phase string, cfg sim.LoadConfig, agents int, target float64, r *sim.Result) loadResult {
@@ -41,6 +45,7 @@ func newLoadResult(phase string, cfg sim.LoadConfig, agents int, target float64,
 func (l loadResult) String() string {
 	s := fmt.Sprintf("%-28s %8.0f check-ins/s (%6.0f full, %6.0f heartbeats)  p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms",
 		l.Phase, l.CheckInsPerSec, l.FullPerSec, l.HeartbeatsPerSec, l.P50Millis, l.P99Millis, l.MaxMillis)
+	s += fmt.Sprintf("  cpu/check-in: server %.0f µs, sim %.0f µs", l.ServerCPUMicros, l.SimCPUMicros)
 	if l.TargetPerSec > 0 {
 		s += fmt.Sprintf("  (paced at %.0f/s)", l.TargetPerSec)
 	}

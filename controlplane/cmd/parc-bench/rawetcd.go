@@ -26,6 +26,9 @@ type rawResult struct {
 	P99Millis   float64 `json:"p99_ms"`
 	Seconds     float64 `json:"seconds"`
 	KeysWritten int     `json:"keyspace"`
+	// CPU time per put of etcd and of the clients.
+	ServerCPUMicros float64 `json:"etcd_cpu_us_per_put"`
+	ClientCPUMicros float64 `json:"client_cpu_us_per_put"`
 }
 
 // rawPuts writes valueBytes-byte values to random keys of a keyspace from

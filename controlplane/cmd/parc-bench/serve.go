@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 
@@ -21,7 +22,7 @@ import (
 // process: "serve" is parc-server itself, "etcd" only the etcd member
 // parc-server would embed, configured by the same flags.
 func childCommand(use string) *cobra.Command {
-	var profile string
+	var profile, memProfile string
 	cmd := &cobra.Command{
 		Use:    use,
 		Hidden: true,
@@ -50,11 +51,12 @@ func childCommand(use string) *cobra.Command {
 			if use == "etcd" {
 				return runEtcd(ctx, cfg, log)
 			}
-			return runServer(ctx, cfg, log)
+			return runServer(ctx, cfg, log, memProfile)
 		},
 	}
 	config.Flags(cmd.Flags())
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of this process to this file")
+	cmd.Flags().StringVar(&memProfile, "memprofile", "", "write a heap profile of this process to this file when it stops")
 	return cmd
 }
 
@@ -72,7 +74,7 @@ func runEtcd(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return node.Close()
 }
 
-func runServer(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+func runServer(ctx context.Context, cfg config.Config, log *slog.Logger, memProfile string) error {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
@@ -83,8 +85,26 @@ func runServer(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	serveErr := srv.Serve(ctx, ln)
+	if memProfile != "" {
+		writeHeapProfile(memProfile, log) // while the server still holds its state
+	}
 	if err := srv.Close(); err != nil && serveErr == nil {
 		serveErr = err
 	}
 	return serveErr
+}
+
+// writeHeapProfile writes the live heap, for where the memory per unit
+// goes.
+func writeHeapProfile(path string, log *slog.Logger) {
+	f, err := os.Create(path)
+	if err != nil {
+		log.Error("heap profile", "err", err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		log.Error("heap profile", "err", err)
+	}
 }

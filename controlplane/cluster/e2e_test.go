@@ -20,7 +20,7 @@ import (
 
 // call calls the admin API of s with the cluster's admin token and decodes
 // a 2xx answer into out.
-func call(t *testing.T, s *servertest.Server, method, path string, in, out any) (int, string) {
+func call(t testing.TB, s *servertest.Server, method, path string, in, out any) (int, string) {
 	t.Helper()
 	var body io.Reader
 	if in != nil {
@@ -70,7 +70,7 @@ func waitStatus(t *testing.T, s *servertest.Server, timeout time.Duration, what 
 	}
 }
 
-func enrollToken(t *testing.T, s *servertest.Server) string {
+func enrollToken(t testing.TB, s *servertest.Server) string {
 	t.Helper()
 	var tok adminapi.EnrollToken
 	if code, body := call(t, s, http.MethodPost, adminapi.PathEnrollTokens, adminapi.EnrollTokenRequest{Site: "ecole-a", Role: "loaner"}, &tok); code != http.StatusCreated {

@@ -148,6 +148,11 @@ func TestEmbeddedCluster(t *testing.T) {
 			t.Errorf("%s says etcd leader %q and reconciler %q; another said %q and %q", s.Name, st.EtcdLeader, st.ReconcilerLeader, leader, reconciler)
 		}
 	}
+	// What a technician sees.
+	out := servertest.Run(t, servers[1].Env(), "parcctl", "cluster")
+	if strings.Count(out, "healthy") != 3 || !strings.Contains(out, "etcd leader "+leader) || !strings.Contains(out, "reconciles: "+reconciler) {
+		t.Errorf("parcctl cluster:\n%s", out)
+	}
 	// Only the elected replica reconciles.
 	for _, s := range servers {
 		reconciles := strings.Contains(s.Logs(), "this replica reconciles now")
@@ -204,8 +209,8 @@ func TestEmbeddedCluster(t *testing.T) {
 			t.Errorf("removed %+v", removed)
 		}
 		waitStatus(t, servers[0], 10*time.Second, "three members again", func(st adminapi.ClusterStatus) bool { return len(st.Members) == 3 && healthy(st) == 3 })
-		if code, _ := call(t, servers[1], http.MethodDelete, adminapi.PathClusterMembers+"/m4", nil, nil); code != http.StatusNotFound {
-			t.Errorf("removing m4 twice: %d, want 404", code)
+		if _, stderr, err := servertest.RunErr(t, servers[2].Env(), "parcctl", "cluster", "remove-member", "m4"); err == nil || !strings.Contains(stderr, "404") {
+			t.Errorf("removing m4 twice: %v %s, want a 404", err, stderr)
 		}
 		m4.Kill()
 	})

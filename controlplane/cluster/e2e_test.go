@@ -209,6 +209,21 @@ func TestEmbeddedCluster(t *testing.T) {
 			t.Errorf("removed %+v", removed)
 		}
 		waitStatus(t, servers[0], 10*time.Second, "three members again", func(st adminapi.ClusterStatus) bool { return len(st.Members) == 3 && healthy(st) == 3 })
+		// The removed member's etcd stops: its parc-server is no longer ready.
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			resp, err := m4.HTTPClient().Get(m4.URL + "/readyz")
+			if err != nil || resp.StatusCode != http.StatusOK {
+				if err == nil {
+					resp.Body.Close()
+				}
+				break
+			}
+			resp.Body.Close()
+			if time.Now().After(deadline) {
+				t.Fatal("m4 still ready 15 s after its removal")
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 		if _, stderr, err := servertest.RunErr(t, servers[2].Env(), "parcctl", "cluster", "remove-member", "m4"); err == nil || !strings.Contains(stderr, "404") {
 			t.Errorf("removing m4 twice: %v %s, want a 404", err, stderr)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/parc-project/parc/agent/client"
 	"github.com/parc-project/parc/agent/sim"
+	"github.com/parc-project/parc/agent/state"
 	"github.com/parc-project/parc/controlplane/adminapi"
 	"github.com/parc-project/parc/controlplane/servertest"
 )
@@ -175,6 +176,14 @@ func TestEmbeddedCluster(t *testing.T) {
 	a.Client = clientFor(t, deadURL(t)+","+servers[2].URL, servers[2], a.Credential)
 	if resp, err := a.Send(ctx); err != nil || !resp.Accepted {
 		t.Fatalf("check-in through another replica: %+v %v", resp, err)
+	}
+	// The real agent, given the replicas as a list whose first is down,
+	// fetches the CA, enrolls and reports through the next.
+	stateDir := t.TempDir()
+	_, stderr, err := servertest.RunErr(t, nil, "parc-agent", "--server", deadURL(t)+","+servers[1].URL,
+		"--enroll-token", enrollToken(t, servers[2]), "--state-dir", stateDir, "--once")
+	if st, lerr := state.Load(stateDir); err != nil || lerr != nil || !st.Enrolled() || st.AckedSeq != 1 {
+		t.Errorf("parc-agent with a list of replicas, the first down: %v; state %+v (%v)\n%s", err, st, lerr, stderr)
 	}
 	var u adminapi.Unit
 	if code, body := call(t, servers[1], http.MethodGet, adminapi.PathUnits+"/"+a.ID, nil, &u); code != http.StatusOK || u.ReportSeq != 1 {

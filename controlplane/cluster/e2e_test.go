@@ -14,13 +14,14 @@ import (
 
 	"github.com/parc-project/parc/agent/client"
 	"github.com/parc-project/parc/agent/sim"
+	"github.com/parc-project/parc/agent/state"
 	"github.com/parc-project/parc/controlplane/adminapi"
 	"github.com/parc-project/parc/controlplane/servertest"
 )
 
 // call calls the admin API of s with the cluster's admin token and decodes
 // a 2xx answer into out.
-func call(t *testing.T, s *servertest.Server, method, path string, in, out any) (int, string) {
+func call(t testing.TB, s *servertest.Server, method, path string, in, out any) (int, string) {
 	t.Helper()
 	var body io.Reader
 	if in != nil {
@@ -70,7 +71,7 @@ func waitStatus(t *testing.T, s *servertest.Server, timeout time.Duration, what 
 	}
 }
 
-func enrollToken(t *testing.T, s *servertest.Server) string {
+func enrollToken(t testing.TB, s *servertest.Server) string {
 	t.Helper()
 	var tok adminapi.EnrollToken
 	if code, body := call(t, s, http.MethodPost, adminapi.PathEnrollTokens, adminapi.EnrollTokenRequest{Site: "ecole-a", Role: "loaner"}, &tok); code != http.StatusCreated {
@@ -148,6 +149,11 @@ func TestEmbeddedCluster(t *testing.T) {
 			t.Errorf("%s says etcd leader %q and reconciler %q; another said %q and %q", s.Name, st.EtcdLeader, st.ReconcilerLeader, leader, reconciler)
 		}
 	}
+	// What a technician sees.
+	out := servertest.Run(t, servers[1].Env(), "parcctl", "cluster")
+	if strings.Count(out, "healthy") != 3 || !strings.Contains(out, "etcd leader "+leader) || !strings.Contains(out, "reconciles: "+reconciler) {
+		t.Errorf("parcctl cluster:\n%s", out)
+	}
 	// Only the elected replica reconciles.
 	for _, s := range servers {
 		reconciles := strings.Contains(s.Logs(), "this replica reconciles now")
@@ -170,6 +176,14 @@ func TestEmbeddedCluster(t *testing.T) {
 	a.Client = clientFor(t, deadURL(t)+","+servers[2].URL, servers[2], a.Credential)
 	if resp, err := a.Send(ctx); err != nil || !resp.Accepted {
 		t.Fatalf("check-in through another replica: %+v %v", resp, err)
+	}
+	// The real agent, given the replicas as a list whose first is down,
+	// fetches the CA, enrolls and reports through the next.
+	stateDir := t.TempDir()
+	_, stderr, err := servertest.RunErr(t, nil, "parc-agent", "--server", deadURL(t)+","+servers[1].URL,
+		"--enroll-token", enrollToken(t, servers[2]), "--state-dir", stateDir, "--once")
+	if st, lerr := state.Load(stateDir); err != nil || lerr != nil || !st.Enrolled() || st.AckedSeq != 1 {
+		t.Errorf("parc-agent with a list of replicas, the first down: %v; state %+v (%v)\n%s", err, st, lerr, stderr)
 	}
 	var u adminapi.Unit
 	if code, body := call(t, servers[1], http.MethodGet, adminapi.PathUnits+"/"+a.ID, nil, &u); code != http.StatusOK || u.ReportSeq != 1 {
@@ -204,8 +218,23 @@ func TestEmbeddedCluster(t *testing.T) {
 			t.Errorf("removed %+v", removed)
 		}
 		waitStatus(t, servers[0], 10*time.Second, "three members again", func(st adminapi.ClusterStatus) bool { return len(st.Members) == 3 && healthy(st) == 3 })
-		if code, _ := call(t, servers[1], http.MethodDelete, adminapi.PathClusterMembers+"/m4", nil, nil); code != http.StatusNotFound {
-			t.Errorf("removing m4 twice: %d, want 404", code)
+		// The removed member's etcd stops: its parc-server is no longer ready.
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			resp, err := m4.HTTPClient().Get(m4.URL + "/readyz")
+			if err != nil || resp.StatusCode != http.StatusOK {
+				if err == nil {
+					resp.Body.Close()
+				}
+				break
+			}
+			resp.Body.Close()
+			if time.Now().After(deadline) {
+				t.Fatal("m4 still ready 15 s after its removal")
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if _, stderr, err := servertest.RunErr(t, servers[2].Env(), "parcctl", "cluster", "remove-member", "m4"); err == nil || !strings.Contains(stderr, "404") {
+			t.Errorf("removing m4 twice: %v %s, want a 404", err, stderr)
 		}
 		m4.Kill()
 	})

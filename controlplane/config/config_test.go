@@ -82,3 +82,26 @@ func writeFile(t *testing.T, content string) string {
 	}
 	return p
 }
+
+// TestClusterExamples: the example configurations of deploy/cluster load,
+// and describe one cluster: the same member list, each member in it under
+// its own name and peer URL.
+func TestClusterExamples(t *testing.T) {
+	files, err := filepath.Glob("../../deploy/cluster/*.yaml")
+	if err != nil || len(files) != 3 {
+		t.Fatalf("deploy/cluster: %v %v, want 3 member files", files, err)
+	}
+	var initial string
+	for _, f := range files {
+		cfg, err := load(t, []string{"--config", f}, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if initial == "" {
+			initial = cfg.EtcdInitialCluster
+		}
+		if cfg.EtcdInitialCluster != initial || !strings.Contains(initial, cfg.EtcdName+"="+cfg.EtcdPeerURL) || cfg.Name != cfg.EtcdName {
+			t.Errorf("%s: member %s at %s (replica %s) in %q, want its own entry in the one list %q", f, cfg.EtcdName, cfg.EtcdPeerURL, cfg.Name, cfg.EtcdInitialCluster, initial)
+		}
+	}
+}

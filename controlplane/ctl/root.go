@@ -54,7 +54,7 @@ func NewRootCommand(out io.Writer) *cobra.Command {
 	pf.String("lang", "", "language of messages: en or fr (default: from LANG)")
 	root.AddCommand(a.statusCommand(), a.unitsCommand(), a.enrollTokenCommand(), a.readinessCommand(),
 		a.sitesCommand(), a.classroomsCommand(), a.cartsCommand(), a.importCommand(), a.exportCommand())
-	root.AddCommand(a.tokensCommand(), a.agentsCommand(), a.auditCommand())
+	root.AddCommand(a.tokensCommand(), a.agentsCommand(), a.auditCommand(), a.clusterCommand())
 	root.AddCommand(a.loansCommand(), a.continuityCommand(), a.needsCommand(), a.reserveCommand(), a.privacyCommand())
 	return root
 }

@@ -169,7 +169,8 @@ func StartServer(t testing.TB, opt Options) *Server {
 // with parc-server init-ca copied into every data dir, every member started
 // with the same initial cluster, and the admin token (written by whichever
 // member bootstrapped) copied to the others. It waits until all are ready.
-func StartCluster(t testing.TB, n int) []*Server {
+// args are added to every member's command line.
+func StartCluster(t testing.TB, n int, args ...string) []*Server {
 	t.Helper()
 	caDir := t.TempDir()
 	Run(t, nil, "parc-server", "init-ca", "--data-dir", caDir)
@@ -192,7 +193,7 @@ func StartCluster(t testing.TB, n int) []*Server {
 				t.Fatalf("copying the CA into %s: %v", dir, err)
 			}
 		}
-		servers[i] = prepare(t, Options{DataDir: dir, Member: m})
+		servers[i] = prepare(t, Options{DataDir: dir, Member: m, Args: args})
 		servers[i].start()
 	}
 	for _, s := range servers {

@@ -83,8 +83,11 @@ func reconcileText(u adminapi.Unit) string {
 	if len(u.Flags) > 0 {
 		s += " (" + strings.ReplaceAll(strings.Join(u.Flags, ", "), "_", " ") + ")"
 	}
-	if u.Liveness == "stale" || u.Liveness == "missing" {
+	switch u.Liveness {
+	case "stale", "missing":
 		s += ", " + u.Liveness
+	case "site_dark":
+		s += ", site link down"
 	}
 	return s
 }

@@ -109,11 +109,29 @@ func (r *Reconciler) OnLeadership(fn func(ctx context.Context)) {
 }
 
 // UseDarkSites makes the reconciler mark the units of dark sites (see
-// LiveSiteDark), and judge every unit again when a site's link state
-// changes (onChange is how d announces it). Call it before Run.
+// LiveSiteDark), and judge a site's agents again when it goes dark or
+// comes back (onChange is how d announces it; "" means any site may
+// have: everything is judged again). Call it before Run.
 func (r *Reconciler) UseDarkSites(d DarkSites, onChange func(fn func(site string))) {
 	r.dark = d
-	onChange(func(string) { r.enqueue(func(q *queue) { q.resync = true }) })
+	onChange(func(site string) {
+		if site == "" {
+			r.enqueue(func(q *queue) { q.resync = true })
+			return
+		}
+		var ids []string
+		r.registry.Cache().Range(func(id string, a agents.Agent) bool {
+			if a.Site == site {
+				ids = append(ids, id)
+			}
+			return true
+		})
+		r.enqueue(func(q *queue) {
+			for _, id := range ids {
+				q.agent(id)
+			}
+		})
+	})
 }
 
 // Rules are the readiness rules the reconciler judges with.

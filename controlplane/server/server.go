@@ -128,7 +128,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MinFreeBytes: defrag.DefaultMinFreeBytes, MinFreeFraction: defrag.DefaultMinFreeFraction, Log: log}).Run)
 	// Site links are judged on the elected reconciler too (see package sitelink).
 	s.SiteLinks = sitelink.NewLinks(s.Store, log)
-	s.Reconciler.UseDarkSites(s.SiteLinks, s.SiteLinks.OnChange)
+	s.Reconciler.UseDarkSites(s.SiteLinks, s.SiteLinks.OnDarkChange)
 	th := sitelink.Defaults
 	th.Window, th.SilentAfter, th.MinAgents, th.Ratio = cfg.SiteDarkWindow, cfg.SiteSilentAfter, cfg.SiteDarkMinAgents, cfg.SiteDarkRatio
 	s.Reconciler.OnLeadership((&sitelink.Monitor{Store: s.Store, Registry: s.Registry, Links: s.SiteLinks,

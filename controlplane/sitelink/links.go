@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parc-project/parc/controlplane/adminapi"
@@ -19,11 +20,29 @@ const KindSiteLinks = "sitelinks"
 // web UI, metrics and the reconciler.
 type Links struct {
 	cache *store.Cache[adminapi.SiteLink]
+
+	mu   sync.Mutex
+	dark map[string]darkKey // what SiteDark answered from, per site
+}
+
+// darkKey is what SiteDark depends on: a change of figures (a probe's
+// round trip) does not concern the units, a site going dark or coming back
+// does.
+type darkKey struct {
+	down        bool
+	from, since time.Time
+}
+
+func keyOf(v adminapi.SiteLink, ok bool) darkKey {
+	if !ok || v.State != adminapi.LinkDown || v.SilentFrom == nil {
+		return darkKey{}
+	}
+	return darkKey{down: true, from: *v.SilentFrom, since: v.Since}
 }
 
 // NewLinks returns the mirror; Run fills it.
 func NewLinks(s *store.Store, log *slog.Logger) *Links {
-	return &Links{cache: store.NewCache[adminapi.SiteLink](s, KindSiteLinks, log)}
+	return &Links{cache: store.NewCache[adminapi.SiteLink](s, KindSiteLinks, log), dark: map[string]darkKey{}}
 }
 
 // Run keeps the mirror in step with etcd until ctx ends.
@@ -32,9 +51,29 @@ func (l *Links) Run(ctx context.Context) { l.cache.Run(ctx) }
 // WaitReady waits for the first listing.
 func (l *Links) WaitReady(ctx context.Context) error { return l.cache.WaitReady(ctx) }
 
-// OnChange calls fn with the site whose link state changed ("" when every
-// site may have). Set it before Run; only one function is kept.
-func (l *Links) OnChange(fn func(site string)) { l.cache.OnChange(fn) }
+// OnDarkChange calls fn with a site that went dark or came back (""
+// when every site may have): the sites whose units SiteDark judges
+// differently now. Set it before Run; only one function is kept.
+func (l *Links) OnDarkChange(fn func(site string)) {
+	l.cache.OnChange(func(site string) {
+		if site == "" {
+			fn("")
+			return
+		}
+		k := keyOf(l.cache.Get(site))
+		l.mu.Lock()
+		changed := l.dark[site] != k
+		if k == (darkKey{}) {
+			delete(l.dark, site)
+		} else {
+			l.dark[site] = k
+		}
+		l.mu.Unlock()
+		if changed {
+			fn(site)
+		}
+	})
+}
 
 // SiteLinks returns every site's link state, ordered by site. Each has
 // Site, State (up, down, degraded, unknown), Since, ProbesReporting and

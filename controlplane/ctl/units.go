@@ -314,7 +314,7 @@ func counts(m map[string]int) string {
 
 func inventoryCounts(rc adminapi.RoleReadiness) string {
 	return counts(map[string]int{"never seen": rc.NeverSeen, "not declared": rc.NotDeclared, "wrong site": rc.WrongSite,
-		"stale": rc.Stale, "missing": rc.Missing, "duplicates": rc.Duplicates})
+		"stale": rc.Stale, "missing": rc.Missing, "site link down": rc.SiteDark, "duplicates": rc.Duplicates})
 }
 
 func dash(s string) string {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/parc-project/parc/agent/agentapi"
 	"github.com/parc-project/parc/configs"
+	"github.com/parc-project/parc/controlplane/adminapi"
 	"github.com/parc-project/parc/controlplane/agents"
 	"github.com/parc-project/parc/controlplane/audit"
 	"github.com/parc-project/parc/controlplane/auth"
@@ -119,13 +120,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			retention.Func("borrower ids of closed loans", s.Loans.AnonymiseClosedBefore),
 		}}
 	s.Reconciler.OnLeadership(retentionJob.Run)
-	cont := &continuity.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Needs: needs, Reports: reports, Log: log}
-	s.Metrics = metrics.New(
-		metrics.NewFleet(metrics.Fleet{Reconciler: s.Reconciler, Loans: s.Loans, Continuity: cont.Count, Now: s.now}),
-		metrics.NewEtcd(node.Client, etcdQuota(cfg)))
-	s.Reconciler.ObservePasses(func(d time.Duration) { s.Metrics.Passes.Observe(d.Seconds()) })
-	s.Reconciler.OnLeadership((&defrag.Job{Client: node.Client, Interval: defrag.DefaultInterval,
-		MinFreeBytes: defrag.DefaultMinFreeBytes, MinFreeFraction: defrag.DefaultMinFreeFraction, Log: log}).Run)
 	// Site links are judged on the elected reconciler too (see package sitelink).
 	s.SiteLinks = sitelink.NewLinks(s.Store, log)
 	s.Reconciler.UseDarkSites(s.SiteLinks, s.SiteLinks.OnDarkChange)
@@ -133,6 +127,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	th.Window, th.SilentAfter, th.MinAgents, th.Ratio = cfg.SiteDarkWindow, cfg.SiteSilentAfter, cfg.SiteDarkMinAgents, cfg.SiteDarkRatio
 	s.Reconciler.OnLeadership((&sitelink.Monitor{Store: s.Store, Registry: s.Registry, Links: s.SiteLinks,
 		Thresholds: th, Interval: cfg.SiteLinkInterval, Log: log, Now: s.now}).Run)
+	cont := &continuity.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Needs: needs, Reports: reports, Log: log}
+	s.Metrics = metrics.New(
+		metrics.NewFleet(metrics.Fleet{Reconciler: s.Reconciler, Loans: s.Loans, Continuity: cont.Count, Now: s.now,
+			Links: siteLinkStates(s.SiteLinks)}),
+		metrics.NewEtcd(node.Client, etcdQuota(cfg)))
+	s.Reconciler.ObservePasses(func(d time.Duration) { s.Metrics.Passes.Observe(d.Seconds()) })
+	s.Reconciler.OnLeadership((&defrag.Job{Client: node.Client, Interval: defrag.DefaultInterval,
+		MinFreeBytes: defrag.DefaultMinFreeBytes, MinFreeFraction: defrag.DefaultMinFreeFraction, Log: log}).Run)
 
 	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.bgCancel = bgCancel
@@ -237,6 +239,19 @@ func etcdQuota(cfg config.Config) int64 {
 		return cfg.EtcdQuotaBytes
 	}
 	return 2 << 30 // etcd's default
+}
+
+// siteLinkStates gives the metrics every site's link: up unless the site
+// is dark (degraded and unknown links still carry, or may).
+func siteLinkStates(l *sitelink.Links) metrics.LinkStates {
+	return metrics.LinkStatesFunc(func() []metrics.SiteLink {
+		links := l.SiteLinks()
+		out := make([]metrics.SiteLink, len(links))
+		for i, v := range links {
+			out[i] = metrics.SiteLink{Site: v.Site, Up: v.State != adminapi.LinkDown}
+		}
+		return out
+	})
 }
 
 func loadRules(path string) (*readiness.Rules, error) {

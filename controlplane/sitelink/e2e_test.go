@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -42,6 +43,32 @@ func getJSON(t *testing.T, s *servertest.Server, path string, out any) {
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func metricsText(t *testing.T, s *servertest.Server) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+s.AdminToken())
+	resp, err := s.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	if _, err := io.Copy(&b, resp.Body); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %s %v", resp.Status, err)
+	}
+	return b.String()
+}
+
+func grepLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
@@ -208,6 +235,9 @@ probe:
 		la := m["ecole-a"]
 		return la.State == adminapi.LinkDown && la.Silent == 4 && la.Agents == 5 && m["ecole-b"].State == adminapi.LinkDegraded, fmt.Sprintf("%+v", m)
 	})
+	if m := metricsText(t, s); !strings.Contains(m, `parc_site_link_up{site="ecole-a"} 0`) || !strings.Contains(m, `parc_site_link_up{site="ecole-b"} 1`) {
+		t.Errorf("/metrics does not say ecole-a is dark and ecole-b up:\n%s", grepLines(m, "parc_site_link"))
+	}
 	out := servertest.Run(t, env, "parcctl", "sites", "links")
 	if !strings.Contains(out, "DOWN (site dark)") || !strings.Contains(out, "4 of 5 silent") || !strings.Contains(out, "degraded") {
 		t.Errorf("parcctl sites links:\n%s", out)

@@ -27,6 +27,9 @@ type Report struct {
 	Peripherals   *PeripheralsFacts   `json:"peripherals,omitempty"`
 	AVKiosk       *AVKioskFacts       `json:"av_kiosk,omitempty"`
 	Bandwidth     *BandwidthFacts     `json:"bandwidth,omitempty"`
+	// Link is set by probe agents only: what they measured of their
+	// site's network link.
+	Link *LinkFacts `json:"link,omitempty"`
 	// Extra holds facts from plugins this version does not know by name,
 	// keyed by fact name, so a third-party plugin needs no agent release.
 	Extra map[string]json.RawMessage `json:"extra,omitempty"`
@@ -232,4 +235,42 @@ type Network struct {
 	Kind      string `json:"kind"` // ethernet, wifi, cellular, unknown
 	Interface string `json:"interface,omitempty"`
 	SSIDHash  string `json:"ssid_hash,omitempty"`
+}
+
+// LinkFacts is what a probe agent measured of its site's network link:
+// round-trip time and loss to each configured target, and the download
+// throughput of its last bandwidth measurement. The server aggregates the
+// probes of a site into the site's link state.
+type LinkFacts struct {
+	MeasuredAt time.Time    `json:"measured_at"`
+	Targets    []LinkTarget `json:"targets"`
+	// Note says what the probe could not do, such as ICMP echo when the
+	// system does not allow unprivileged ping (the ICMP targets then carry
+	// an error and no figures).
+	Note string `json:"note,omitempty"`
+	// DownloadMbps is from the agent's last bandwidth measurement
+	// (BandwidthFacts), taken at DownloadAt; 0 and nil when there is none.
+	DownloadMbps float64    `json:"download_mbps,omitempty"`
+	DownloadAt   *time.Time `json:"download_at,omitempty"`
+}
+
+// Probe methods.
+const (
+	ProbeTCP  = "tcp"  // TCP connect to host:port
+	ProbeICMP = "icmp" // ICMP echo to host
+)
+
+// LinkTarget is one target's measurement: Sent attempts, Received answers.
+// Loss and RTTMs mean something only when Sent > 0; RTTMs is the median
+// round-trip time of the answers, 0 when none came.
+type LinkTarget struct {
+	Target   string  `json:"target"`
+	Method   string  `json:"method"`
+	Sent     int     `json:"sent"`
+	Received int     `json:"received"`
+	RTTMs    float64 `json:"rtt_ms"`
+	Loss     float64 `json:"loss"`
+	// Error is the last failure (connection refused, timeout, not
+	// permitted).
+	Error string `json:"error,omitempty"`
 }

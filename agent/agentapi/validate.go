@@ -42,7 +42,46 @@ func (r *Report) Validate() error {
 			return fmt.Errorf("extra.%.64s: nested %d deep, at most %d", name, d, MaxFactDepth)
 		}
 	}
+	if r.Link != nil {
+		if err := r.Link.validate(); err != nil {
+			return fmt.Errorf("link.%w", err)
+		}
+	}
 	return checkBounds(reflect.ValueOf(r).Elem(), "report")
+}
+
+// Bounds of a probe's figures: a round trip of more than ten minutes or a
+// thousand attempts per target is no measurement but a bug or a lie.
+const (
+	maxProbeAttempts = 1000
+	maxProbeRTTMs    = 600_000
+	maxProbeMbps     = 1_000_000
+)
+
+// validate checks the figures a probe reported are figures: counts within
+// bounds, loss a ratio, times and rates not negative.
+func (l *LinkFacts) validate() error {
+	if l.MeasuredAt.IsZero() {
+		return fmt.Errorf("measured_at: missing")
+	}
+	if l.DownloadMbps < 0 || l.DownloadMbps > maxProbeMbps {
+		return fmt.Errorf("download_mbps: %v, want 0 to %d", l.DownloadMbps, maxProbeMbps)
+	}
+	for i, t := range l.Targets {
+		switch {
+		case t.Method != ProbeTCP && t.Method != ProbeICMP:
+			return fmt.Errorf("targets[%d].method: want %q or %q, got %.64q", i, ProbeTCP, ProbeICMP, t.Method)
+		case t.Sent < 0 || t.Sent > maxProbeAttempts:
+			return fmt.Errorf("targets[%d].sent: %d, want 0 to %d", i, t.Sent, maxProbeAttempts)
+		case t.Received < 0 || t.Received > t.Sent:
+			return fmt.Errorf("targets[%d].received: %d, want 0 to sent (%d)", i, t.Received, t.Sent)
+		case !(t.Loss >= 0 && t.Loss <= 1):
+			return fmt.Errorf("targets[%d].loss: %v, want a ratio from 0 to 1", i, t.Loss)
+		case !(t.RTTMs >= 0 && t.RTTMs <= maxProbeRTTMs):
+			return fmt.Errorf("targets[%d].rtt_ms: %v, want 0 to %d", i, t.RTTMs, maxProbeRTTMs)
+		}
+	}
+	return nil
 }
 
 // jsonDepth returns how deeply arrays and objects nest in a JSON value.

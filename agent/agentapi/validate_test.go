@@ -30,6 +30,18 @@ func TestValidate(t *testing.T) {
 		{"extra fact nested, brackets in strings", func(r *Report) {
 			r.Extra = map[string]json.RawMessage{"ok": json.RawMessage(`{"s":"` + strings.Repeat("[", 100) + `\"[[["}`)}
 		}, ""},
+		{"link valid", func(r *Report) { r.Link = goodLink() }, ""},
+		{"link no time", func(r *Report) { r.Link = goodLink(); r.Link.MeasuredAt = time.Time{} }, "link.measured_at"},
+		{"link unknown method", func(r *Report) { r.Link = goodLink(); r.Link.Targets[0].Method = "udp" }, "link.targets[0].method"},
+		{"link more received than sent", func(r *Report) { r.Link = goodLink(); r.Link.Targets[1].Received = 5 }, "link.targets[1].received"},
+		{"link negative sent", func(r *Report) { r.Link = goodLink(); r.Link.Targets[0].Sent = -1 }, "link.targets[0].sent"},
+		{"link loss over 1", func(r *Report) { r.Link = goodLink(); r.Link.Targets[0].Loss = 1.5 }, "link.targets[0].loss"},
+		{"link negative rtt", func(r *Report) { r.Link = goodLink(); r.Link.Targets[0].RTTMs = -3 }, "link.targets[0].rtt_ms"},
+		{"link negative download", func(r *Report) { r.Link = goodLink(); r.Link.DownloadMbps = -1 }, "link.download_mbps"},
+		{"link long target", func(r *Report) {
+			r.Link = goodLink()
+			r.Link.Targets[0].Target = strings.Repeat("t", MaxStringLen+1)
+		}, "report.link.targets[0].target"},
 		{"too many extra facts", func(r *Report) {
 			r.Extra = map[string]json.RawMessage{}
 			for i := range MaxExtraFacts + 1 {
@@ -51,4 +63,12 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func goodLink() *LinkFacts {
+	return &LinkFacts{MeasuredAt: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC), DownloadMbps: 94.5,
+		Targets: []LinkTarget{
+			{Target: "parc.example.org:443", Method: ProbeTCP, Sent: 4, Received: 4, RTTMs: 12.5},
+			{Target: "192.0.2.1", Method: ProbeICMP, Sent: 4, Received: 3, RTTMs: 20, Loss: 0.25},
+		}}
 }

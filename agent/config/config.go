@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/parc-project/parc/agent/client"
+	"github.com/parc-project/parc/agent/linkprobe"
 	"github.com/parc-project/parc/agent/pluginhost"
 )
 
@@ -51,6 +52,10 @@ type Config struct {
 	// PluginsInterval is how often the plugins run (plugins.interval);
 	// the check-ins in between report their last facts.
 	PluginsInterval time.Duration
+
+	// Probe makes the agent a probe of its site's link (probe section of
+	// the file); nil when the section is absent.
+	Probe *linkprobe.Config
 }
 
 const (
@@ -128,6 +133,13 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		}
 		cfg.Plugins, cfg.PluginsInterval = p, every
 	}
+	if v.IsSet(keyProbe) {
+		p, err := probeSection(v)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Probe = p
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -172,6 +184,39 @@ func pluginsSection(v *viper.Viper) (*pluginhost.Config, time.Duration, error) {
 	return cfg, raw.Interval, nil
 }
 
+// keyProbe is the configuration file's probe section (file only, like
+// plugins).
+const keyProbe = "probe"
+
+// probeSection reads the probe section over linkprobe.Defaults.
+func probeSection(v *viper.Viper) (*linkprobe.Config, error) {
+	var raw struct {
+		Enabled            bool          `mapstructure:"enabled"`
+		Roles              []string      `mapstructure:"roles"`
+		Interval           time.Duration `mapstructure:"interval"`
+		Targets            []string      `mapstructure:"targets"`
+		Attempts           int           `mapstructure:"attempts"`
+		Timeout            time.Duration `mapstructure:"timeout"`
+		ThroughputInterval time.Duration `mapstructure:"throughput_interval"`
+	}
+	if err := v.UnmarshalKey(keyProbe, &raw); err != nil {
+		return nil, fmt.Errorf("probe section: %w", err)
+	}
+	c := linkprobe.Defaults
+	c.Enabled, c.Roles, c.Targets = raw.Enabled, raw.Roles, raw.Targets
+	for key, set := range map[string]func(){
+		"interval":            func() { c.Interval = raw.Interval },
+		"attempts":            func() { c.Attempts = raw.Attempts },
+		"timeout":             func() { c.Timeout = raw.Timeout },
+		"throughput_interval": func() { c.ThroughputInterval = raw.ThroughputInterval },
+	} {
+		if v.IsSet(keyProbe + "." + key) {
+			set()
+		}
+	}
+	return &c, nil
+}
+
 // defaultPluginsInterval: update state and installed software change a few
 // times a day; a plugin run costs seconds of CPU (apt's solver, Windows
 // Update's search).
@@ -208,6 +253,11 @@ func (c Config) Validate() error {
 	if c.BandwidthURL != "" {
 		if u, err := url.Parse(c.BandwidthURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			errs = append(errs, fmt.Errorf("%s %q: want an http(s) URL", keyBandwidthURL, c.BandwidthURL))
+		}
+	}
+	if c.Probe != nil {
+		if err := c.Probe.Validate(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	switch c.LogLevel {

@@ -96,11 +96,16 @@ func (r *Runner) send(ctx context.Context, rep *agentapi.Report) error {
 // measureBandwidth measures when due (every few hours, or on a new
 // network) and puts the last measurement in the report.
 func (r *Runner) measureBandwidth(ctx context.Context, rep *agentapi.Report) {
-	if r.Bandwidth.Interval <= 0 {
+	interval := r.Bandwidth.Interval
+	if r.probing() && r.Probe.ThroughputInterval > 0 && (interval <= 0 || r.Probe.ThroughputInterval < interval) {
+		// A probe measures its site's throughput more often than a laptop.
+		interval = r.Probe.ThroughputInterval
+	}
+	if interval <= 0 {
 		return
 	}
 	net := bandwidth.CurrentNetwork(ctx)
-	if bandwidth.Due(r.state.Bandwidth, net, r.Bandwidth.Interval, r.Now()) {
+	if bandwidth.Due(r.state.Bandwidth, net, interval, r.Now()) {
 		m := bandwidth.Measure(ctx, r.Client, r.Bandwidth, net, r.state.Bandwidth, r.Now)
 		if m.Error != "" {
 			r.Log.Warn("bandwidth measurement failed", "err", m.Error)

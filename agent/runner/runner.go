@@ -15,6 +15,7 @@ import (
 	"github.com/parc-project/parc/agent/client"
 	"github.com/parc-project/parc/agent/collect"
 	"github.com/parc-project/parc/agent/footprint"
+	"github.com/parc-project/parc/agent/linkprobe"
 	"github.com/parc-project/parc/agent/spool"
 	"github.com/parc-project/parc/agent/state"
 )
@@ -45,9 +46,12 @@ type Runner struct {
 	// Bandwidth shapes the bandwidth measurements; a zero Interval turns
 	// them off.
 	Bandwidth bandwidth.Config
-	Version   string
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Probe, if set, makes the agent a probe of its site's link when its
+	// configuration or its role says so (linkprobe.Config.Active).
+	Probe   *linkprobe.Config
+	Version string
+	Log     *slog.Logger
+	Now     func() time.Time
 
 	state state.State
 	// pinned is the CA the client trusts; nil until pinned (or over http).
@@ -60,10 +64,16 @@ type Runner struct {
 
 // Collect runs every collector and returns the report with its fingerprint
 // set (no sequence number: that is given only to a report that is sent),
-// and the last bandwidth measurement: what --print shows.
+// the last bandwidth measurement, and for a probe a link measurement taken
+// now: what --print shows.
 func (r *Runner) Collect(ctx context.Context) *agentapi.Report {
 	rep := r.collect(ctx)
 	rep.Bandwidth = r.state.Bandwidth
+	if r.probing() {
+		link := linkprobe.Measure(ctx, *r.Probe, r.serverAddr(), r.Now)
+		r.addThroughput(&link)
+		rep.Link = &link
+	}
 	rep.Fingerprint = rep.ComputeFingerprint()
 	return rep
 }
@@ -129,6 +139,7 @@ func (r *Runner) Cycle(ctx context.Context) error {
 		}
 	}
 	r.measureBandwidth(ctx, rep)
+	r.measureLink(ctx, rep)
 	rep.Fingerprint = rep.ComputeFingerprint()
 	err := r.checkin(ctx, rep)
 	if client.IsUnauthorized(err) {

@@ -53,6 +53,8 @@ type State struct {
 	// Bandwidth is the last measurement, reported until the next one: a
 	// restart does not measure again before it is due.
 	Bandwidth *agentapi.BandwidthFacts `json:"bandwidth,omitempty"`
+	// Link is a probe's last link measurement, reported until the next.
+	Link *agentapi.LinkFacts `json:"link,omitempty"`
 }
 
 // Enrolled reports whether the agent holds a credential.

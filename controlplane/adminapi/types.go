@@ -148,5 +148,8 @@ type RoleReadiness struct {
 	WrongSite   int            `json:"wrong_site,omitempty"`
 	Stale       int            `json:"stale,omitempty"`
 	Missing     int            `json:"missing,omitempty"`
-	Duplicates  int            `json:"duplicates,omitempty"`
+	// SiteDark counts units silent because their site's link is down
+	// (counted there instead of stale or missing).
+	SiteDark   int `json:"site_dark,omitempty"`
+	Duplicates int `json:"duplicates,omitempty"`
 }

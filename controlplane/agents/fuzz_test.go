@@ -77,6 +77,7 @@ func roundTrip(t *testing.T, r *agentapi.Report) *agentapi.Report {
 // them. Seeds in testdata/fuzz/FuzzCheckinReport.
 func FuzzCheckinReport(f *testing.F) {
 	f.Add([]byte(`{"kind":"report","report":{"schema":1,"seq":1,"collected_at":"2026-09-01T08:00:00Z","fingerprint":"ab","host":{"hostname":"lp-01","os":"linux"}}}`))
+	f.Add([]byte(`{"kind":"report","report":{"schema":1,"seq":1,"collected_at":"2026-09-01T08:00:00Z","fingerprint":"ab","host":{"hostname":"kiosk-01","os":"linux"},"link":{"measured_at":"2026-09-01T08:00:00Z","targets":[{"target":"10.0.0.1:443","method":"tcp","sent":4,"received":3,"rtt_ms":8,"loss":0.25}]}}}`))
 	f.Fuzz(checkDecodeCheckin)
 }
 

@@ -65,6 +65,14 @@ type Config struct {
 	// RetentionPeriod is how long audit entries and report receipts are
 	// kept; RetentionInterval how often the retention job runs.
 	RetentionPeriod, RetentionInterval time.Duration
+	// SiteDark* decide when a site's link counts as down (package
+	// sitelink): SiteDarkMinAgents and SiteDarkRatio of a site's agents
+	// falling silent (not heard for SiteSilentAfter) within
+	// SiteDarkWindow of each other. SiteLinkInterval is how often sites
+	// are judged.
+	SiteDarkWindow, SiteSilentAfter, SiteLinkInterval time.Duration
+	SiteDarkMinAgents                                 int
+	SiteDarkRatio                                     float64
 
 	// MetricsOpen serves /metrics without authentication.
 	MetricsOpen bool
@@ -111,6 +119,11 @@ const (
 	keyRetentionPeriod    = "retention-period"
 	keyRetentionInterval  = "retention-interval"
 	keyMetricsOpen        = "metrics-open"
+	keySiteDarkWindow     = "site-dark-window"
+	keySiteSilentAfter    = "site-silent-after"
+	keySiteDarkMinAgents  = "site-dark-min-agents"
+	keySiteDarkRatio      = "site-dark-ratio"
+	keySiteLinkInterval   = "site-link-interval"
 )
 
 // Bounds of the agent credential lifetime. Loaners may stay offline at
@@ -160,6 +173,11 @@ func Flags(fs *pflag.FlagSet) {
 	fs.Duration(keyRetentionPeriod, 365*24*time.Hour, "how long audit entries and report receipts are kept")
 	fs.Duration(keyRetentionInterval, 24*time.Hour, "how often the retention job deletes what is older than the retention period")
 	fs.Bool(keyMetricsOpen, false, "serve /metrics to anyone, without a token (default: a user token whose role reads the fleet, viewer is enough)")
+	fs.Duration(keySiteDarkWindow, 5*time.Minute, "a site is dark when most of its agents fall silent within this span of each other")
+	fs.Duration(keySiteSilentAfter, 10*time.Minute, "an agent not heard for this long is silent (two check-in intervals)")
+	fs.Int(keySiteDarkMinAgents, 3, "fewest agents falling silent together that make a site dark")
+	fs.Float64(keySiteDarkRatio, 0.6, "share of a site's agents (heard within the hour before) falling silent together that makes it dark")
+	fs.Duration(keySiteLinkInterval, 30*time.Second, "how often the site links are judged")
 }
 
 // Load reads the configuration from the file named by --config (if any),
@@ -215,6 +233,11 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		RetentionPeriod:         v.GetDuration(keyRetentionPeriod),
 		RetentionInterval:       v.GetDuration(keyRetentionInterval),
 		MetricsOpen:             v.GetBool(keyMetricsOpen),
+		SiteDarkWindow:          v.GetDuration(keySiteDarkWindow),
+		SiteSilentAfter:         v.GetDuration(keySiteSilentAfter),
+		SiteDarkMinAgents:       v.GetInt(keySiteDarkMinAgents),
+		SiteDarkRatio:           v.GetFloat64(keySiteDarkRatio),
+		SiteLinkInterval:        v.GetDuration(keySiteLinkInterval),
 	}
 	return cfg, cfg.Validate()
 }
@@ -303,6 +326,12 @@ func (c Config) Validate() error {
 	}
 	if c.RetentionInterval < time.Minute || c.RetentionInterval > c.RetentionPeriod {
 		errs = append(errs, fmt.Errorf("%s %s: want 1m to the retention period", keyRetentionInterval, c.RetentionInterval))
+	}
+	if c.SiteDarkWindow < time.Second || c.SiteSilentAfter < time.Second || c.SiteLinkInterval < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("%s, %s and %s: want at least 1s, 1s and 100ms", keySiteDarkWindow, keySiteSilentAfter, keySiteLinkInterval))
+	}
+	if c.SiteDarkMinAgents < 2 || c.SiteDarkRatio <= 0 || c.SiteDarkRatio > 1 {
+		errs = append(errs, fmt.Errorf("%s %d and %s %v: want at least 2, and a ratio above 0 up to 1", keySiteDarkMinAgents, c.SiteDarkMinAgents, keySiteDarkRatio, c.SiteDarkRatio))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("%s %q: want text or json", keyLogFormat, c.LogFormat))

@@ -37,7 +37,7 @@ func (a *app) sitesCommand() *cobra.Command {
 	update.Flags().StringVar(&s.Name, "name", "", "the site's full name")
 	cmd.AddCommand(listCommand(a, adminapi.PathSites, []string{"ID", "NAME"}, func(v inventory.Site) []string {
 		return []string{v.ID, dash(v.Name)}
-	}), create, update, a.deleteCommand("site", adminapi.PathSites))
+	}), create, update, a.deleteCommand("site", adminapi.PathSites), a.siteLinksCommand())
 	return cmd
 }
 

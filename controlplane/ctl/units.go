@@ -83,8 +83,11 @@ func reconcileText(u adminapi.Unit) string {
 	if len(u.Flags) > 0 {
 		s += " (" + strings.ReplaceAll(strings.Join(u.Flags, ", "), "_", " ") + ")"
 	}
-	if u.Liveness == "stale" || u.Liveness == "missing" {
+	switch u.Liveness {
+	case "stale", "missing":
 		s += ", " + u.Liveness
+	case "site_dark":
+		s += ", site link down"
 	}
 	return s
 }
@@ -311,7 +314,7 @@ func counts(m map[string]int) string {
 
 func inventoryCounts(rc adminapi.RoleReadiness) string {
 	return counts(map[string]int{"never seen": rc.NeverSeen, "not declared": rc.NotDeclared, "wrong site": rc.WrongSite,
-		"stale": rc.Stale, "missing": rc.Missing, "duplicates": rc.Duplicates})
+		"stale": rc.Stale, "missing": rc.Missing, "site link down": rc.SiteDark, "duplicates": rc.Duplicates})
 }
 
 func dash(s string) string {

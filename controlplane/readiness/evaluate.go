@@ -27,6 +27,9 @@ const (
 	// ReasonAbsent qualifies a failure: the device the rule is about is not
 	// there at all (a laptop reporting no battery).
 	ReasonAbsent = "absent"
+	// ReasonSiteDark qualifies a failing check-in rule: the unit is silent
+	// because its site's network link is down, not because of the unit.
+	ReasonSiteDark = "site_dark"
 )
 
 // Outcome is one rule's verdict on one unit, kept compact: the message is

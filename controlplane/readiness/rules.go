@@ -231,7 +231,31 @@ func (r *Rules) Message(o Outcome, lang string) string {
 	if msg == "" {
 		msg = rule.Message["en"]
 	}
-	return strings.NewReplacer("{measured}", Translate(o.Measured, lang), "{threshold}", Translate(o.Threshold, lang)).Replace(msg)
+	msg = strings.NewReplacer("{measured}", Translate(o.Measured, lang), "{threshold}", Translate(o.Threshold, lang)).Replace(msg)
+	if o.Reason == ReasonSiteDark {
+		msg = SiteDarkMessage(lang) + " — " + msg
+	}
+	return msg
+}
+
+// SiteDarkMessage says, in lang, why a unit of a dark site is silent.
+func SiteDarkMessage(lang string) string {
+	if lang == "fr" {
+		return "lien réseau du site coupé"
+	}
+	return "site link down"
+}
+
+// MarkSiteDark gives the failing check-in (last_seen) rules among
+// outcomes their cause: the unit's site is dark. It returns outcomes,
+// changed in place.
+func (r *Rules) MarkSiteDark(outcomes []Outcome) []Outcome {
+	for i, o := range outcomes {
+		if rule, ok := r.byID[o.Rule]; ok && rule.Kind == KindLastSeen && o.Result == Fail {
+			outcomes[i].Reason = ReasonSiteDark
+		}
+	}
+	return outcomes
 }
 
 // NeverSeenRule names the one reason shown for a unit no agent ever

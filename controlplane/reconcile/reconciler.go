@@ -69,6 +69,8 @@ type Reconciler struct {
 
 	// leaderWork runs beside reconciliation during each term (OnLeadership).
 	leaderWork []func(context.Context)
+	// dark, if set, tells the units silent because their site is dark.
+	dark DarkSites
 
 	mu             sync.Mutex
 	queue          *queue                       // nil when not leader
@@ -104,6 +106,32 @@ func New(s *store.Store, inv *inventory.Inventory, reg *agents.Registry, rules *
 // stopping). Call it before Run.
 func (r *Reconciler) OnLeadership(fn func(ctx context.Context)) {
 	r.leaderWork = append(r.leaderWork, fn)
+}
+
+// UseDarkSites makes the reconciler mark the units of dark sites (see
+// LiveSiteDark), and judge a site's agents again when it goes dark or
+// comes back (onChange is how d announces it; "" means any site may
+// have: everything is judged again). Call it before Run.
+func (r *Reconciler) UseDarkSites(d DarkSites, onChange func(fn func(site string))) {
+	r.dark = d
+	onChange(func(site string) {
+		if site == "" {
+			r.enqueue(func(q *queue) { q.resync = true })
+			return
+		}
+		var ids []string
+		r.registry.Cache().Range(func(id string, a agents.Agent) bool {
+			if a.Site == site {
+				ids = append(ids, id)
+			}
+			return true
+		})
+		r.enqueue(func(q *queue) {
+			for _, id := range ids {
+				q.agent(id)
+			}
+		})
+	})
 }
 
 // Rules are the readiness rules the reconciler judges with.
@@ -378,7 +406,7 @@ func (l *leaderRun) pass(ctx context.Context, b batch) error {
 		}
 	}
 
-	w := &World{Src: l.src, Match: l.match, Rules: l.r.rules, Now: l.r.now()}
+	w := &World{Src: l.src, Match: l.match, Rules: l.r.rules, Now: l.r.now(), Dark: l.r.dark}
 	var ops []clientv3.Op
 	changedSites := map[string]bool{}
 	type change struct {

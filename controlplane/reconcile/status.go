@@ -28,7 +28,16 @@ const (
 	LiveStale   = "stale"
 	LiveMissing = "missing"
 	LiveNever   = "never"
+	// LiveSiteDark: the unit's agent went silent with most of its site's
+	// agents; the site's link is down, not the unit (package sitelink).
+	LiveSiteDark = "site_dark"
 )
+
+// DarkSites tells whether an agent's silence is its site's link being
+// down. Package sitelink implements it.
+type DarkSites interface {
+	SiteDark(site string, lastSeen time.Time) bool
+}
 
 // Status is what the reconciler concludes about one unit, stored at
 // status/<id>, where id is the asset tag of a declared unit or the agent id
@@ -80,6 +89,8 @@ type World struct {
 	Match Match
 	Rules *readiness.Rules
 	Now   time.Time
+	// Dark, if set, says which silent agents are silent with their site.
+	Dark DarkSites
 }
 
 // primary picks the agent that speaks for a declared unit: the one seen
@@ -177,6 +188,12 @@ func (w *World) judge(s *Status, a *AgentView) {
 	// A unit never seen has every rule unknown for that one reason: keep
 	// one outcome saying so, not ten.
 	s.Readiness, s.Outcomes = v.State, readiness.Collapse(v.Outcomes)
+	if a != nil && w.Dark != nil && w.Dark.SiteDark(a.Site, seen) {
+		// Silent because its site is dark: say so instead of stale or
+		// missing, and give a failing check-in rule that cause.
+		s.Liveness = LiveSiteDark
+		s.Outcomes = w.Rules.MarkSiteDark(s.Outcomes)
+	}
 }
 
 // equal reports whether two statuses say the same thing: the reconciler

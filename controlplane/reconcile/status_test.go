@@ -185,3 +185,55 @@ func TestSummariesAddUp(t *testing.T) {
 		t.Errorf("summaries left: %+v", sums)
 	}
 }
+
+// darkSite is a site whose link went down at since, silencing the agents
+// last heard from since-5m on.
+type darkSite struct {
+	site  string
+	since time.Time
+}
+
+func (d darkSite) SiteDark(site string, seen time.Time) bool {
+	return site == d.site && !seen.Before(d.since.Add(-5*time.Minute)) && !seen.After(d.since)
+}
+
+func TestSiteDarkStatuses(t *testing.T) {
+	cut := now.Add(-30 * time.Hour) // longer ago than the kiosk rule's 24 h
+	units := []inventory.Unit{
+		{AssetTag: "K-1", Serial: "PF2ABCDE", Site: "jaures", Role: "kiosk"},
+		{AssetTag: "LP-2", Serial: "PF2ZZZZZ", Site: "jaures", Role: "loaner"},
+	}
+	kiosk := agentFrom(t, "a1", "kiosk.json", "jaures", cut.Add(-time.Minute))
+	kiosk.Identity = Identity{Serial: "PF2ABCDE"}
+	gone := agentFrom(t, "a2", "loaner-ready.json", "jaures", now.Add(-10*24*time.Hour)) // stale before the outage
+	gone.Identity = Identity{Serial: "PF2ZZZZZ"}
+	w := world(t, units, kiosk, gone)
+	w.Dark = darkSite{site: "jaures", since: cut}
+
+	k := w.StatusOf("K-1")
+	if k.Liveness != LiveSiteDark {
+		t.Errorf("kiosk of the dark site: liveness %s", k.Liveness)
+	}
+	i := slices.IndexFunc(k.Outcomes, func(o readiness.Outcome) bool { return o.Rule == "kiosk-seen" })
+	if i < 0 || k.Outcomes[i].Reason != readiness.ReasonSiteDark {
+		t.Fatalf("kiosk outcomes %+v: want kiosk-seen failing for the site", k.Outcomes)
+	}
+	for lang, want := range map[string]string{"en": "site link down — kiosk last checked in", "fr": "lien réseau du site coupé — station blanche"} {
+		if msg := w.Rules.Message(k.Outcomes[i], lang); !strings.HasPrefix(msg, want) {
+			t.Errorf("%s message %q, want it to start with %q", lang, msg, want)
+		}
+	}
+	if g := w.StatusOf("LP-2"); g.Liveness != LiveStale {
+		t.Errorf("unit silent long before the outage: liveness %s, want stale", g.Liveness)
+	}
+	w.Dark = nil
+	if k := w.StatusOf("K-1"); k.Liveness != LiveOK || slices.ContainsFunc(k.Outcomes, func(o readiness.Outcome) bool { return o.Reason == readiness.ReasonSiteDark }) {
+		t.Errorf("without a dark site: %+v", k)
+	}
+	sums := summaries{}
+	w.Dark = darkSite{site: "jaures", since: cut}
+	sums.apply(nil, w.StatusOf("K-1"))
+	if rc := sums["jaures"].Roles["kiosk"]; rc.SiteDark != 1 || rc.Stale != 0 {
+		t.Errorf("summary %+v", rc)
+	}
+}

@@ -94,6 +94,8 @@ func (m summaries) add(s *Status, d int) string {
 		rc.Stale += d
 	case LiveMissing:
 		rc.Missing += d
+	case LiveSiteDark:
+		rc.SiteDark += d
 	}
 	m.prune(site, s.Role)
 	return site

@@ -19,6 +19,7 @@ import (
 
 	"github.com/parc-project/parc/agent/agentapi"
 	"github.com/parc-project/parc/configs"
+	"github.com/parc-project/parc/controlplane/adminapi"
 	"github.com/parc-project/parc/controlplane/agents"
 	"github.com/parc-project/parc/controlplane/audit"
 	"github.com/parc-project/parc/controlplane/auth"
@@ -37,6 +38,7 @@ import (
 	"github.com/parc-project/parc/controlplane/readiness"
 	"github.com/parc-project/parc/controlplane/reconcile"
 	"github.com/parc-project/parc/controlplane/retention"
+	"github.com/parc-project/parc/controlplane/sitelink"
 	"github.com/parc-project/parc/controlplane/store"
 	"github.com/parc-project/parc/controlplane/tokenadmin"
 	"github.com/parc-project/parc/controlplane/units"
@@ -57,6 +59,8 @@ type Server struct {
 	// Inventory is the declared inventory; Reconciler judges units.
 	Inventory  *inventory.Inventory
 	Reconciler *reconcile.Reconciler
+	// SiteLinks mirrors every site's link state (SiteLinks()).
+	SiteLinks *sitelink.Links
 	// Loans is the loan book.
 	Loans *loans.Book
 	Audit *audit.Log
@@ -116,9 +120,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			retention.Func("borrower ids of closed loans", s.Loans.AnonymiseClosedBefore),
 		}}
 	s.Reconciler.OnLeadership(retentionJob.Run)
+	// Site links are judged on the elected reconciler too (see package sitelink).
+	s.SiteLinks = sitelink.NewLinks(s.Store, log)
+	s.Reconciler.UseDarkSites(s.SiteLinks, s.SiteLinks.OnDarkChange)
+	th := sitelink.Defaults
+	th.Window, th.SilentAfter, th.MinAgents, th.Ratio = cfg.SiteDarkWindow, cfg.SiteSilentAfter, cfg.SiteDarkMinAgents, cfg.SiteDarkRatio
+	s.Reconciler.OnLeadership((&sitelink.Monitor{Store: s.Store, Registry: s.Registry, Links: s.SiteLinks,
+		Thresholds: th, Interval: cfg.SiteLinkInterval, Log: log, Now: s.now}).Run)
 	cont := &continuity.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Needs: needs, Reports: reports, Log: log}
 	s.Metrics = metrics.New(
-		metrics.NewFleet(metrics.Fleet{Reconciler: s.Reconciler, Loans: s.Loans, Continuity: cont.Count, Now: s.now}),
+		metrics.NewFleet(metrics.Fleet{Reconciler: s.Reconciler, Loans: s.Loans, Continuity: cont.Count, Now: s.now,
+			Links: siteLinkStates(s.SiteLinks)}),
 		metrics.NewEtcd(node.Client, etcdQuota(cfg)))
 	s.Reconciler.ObservePasses(func(d time.Duration) { s.Metrics.Passes.Observe(d.Seconds()) })
 	s.Reconciler.OnLeadership((&defrag.Job{Client: node.Client, Interval: defrag.DefaultInterval,
@@ -131,6 +143,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.goBackground(func() { s.Inventory.Run(bgCtx) })
 	s.goBackground(func() { s.Reconciler.Run(bgCtx) })
 	s.goBackground(func() { s.Loans.Run(bgCtx) })
+	s.goBackground(func() { s.SiteLinks.Run(bgCtx) })
 	s.goBackground(func() { needs.Cache.Run(bgCtx) })
 	s.goBackground(func() { s.recoverImports(bgCtx) })
 	if s.PKI != nil {
@@ -144,7 +157,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	readyCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	for _, wait := range []func(context.Context) error{s.Tokens.Cache().WaitReady, s.Registry.Cache().WaitReady,
-		s.Inventory.WaitReady, s.Reconciler.WaitReady, s.Loans.WaitReady, needs.Cache.WaitReady} {
+		s.Inventory.WaitReady, s.Reconciler.WaitReady, s.Loans.WaitReady, needs.Cache.WaitReady, s.SiteLinks.WaitReady} {
 		if err := wait(readyCtx); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("loading state from etcd: %w", err)
@@ -188,6 +201,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	(&audit.Service{Log: s.Audit}).Register(s.Router)
 	(&loans.Service{Book: s.Loans, Audit: s.Audit, Log: log}).Register(s.Router)
 	cont.Register(s.Router)
+	(&sitelink.Service{Links: s.SiteLinks}).Register(s.Router)
 	placementSvc := &placement.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Reports: reports}
 	placementSvc.Register(s.Router)
 	(&cluster.Service{Audit: s.Audit, Cluster: &cluster.Cluster{Client: node.Client, Embedded: node.Embedded(),
@@ -225,6 +239,19 @@ func etcdQuota(cfg config.Config) int64 {
 		return cfg.EtcdQuotaBytes
 	}
 	return 2 << 30 // etcd's default
+}
+
+// siteLinkStates gives the metrics every site's link: up unless the site
+// is dark (degraded and unknown links still carry, or may).
+func siteLinkStates(l *sitelink.Links) metrics.LinkStates {
+	return metrics.LinkStatesFunc(func() []metrics.SiteLink {
+		links := l.SiteLinks()
+		out := make([]metrics.SiteLink, len(links))
+		for i, v := range links {
+			out[i] = metrics.SiteLink{Site: v.Site, Up: v.State != adminapi.LinkDown}
+		}
+		return out
+	})
 }
 
 func loadRules(path string) (*readiness.Rules, error) {

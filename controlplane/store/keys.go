@@ -29,6 +29,7 @@ const LayoutVersion = "v1"
 //	loans/<loanID>                   a loan, with its history; ids sort by check-out time
 //	activeloans/<assetTag>           the loan holding a unit (active, lost or abandoned): at most one
 //	needs/<siteID>                   students needing a device at a site, per category and device type
+//	sitelinks/<siteID>               the site's network link state (package sitelink), written by the elected reconciler
 //	audit/<time>-<entryID>           an audit entry; <time> sorts (UTC, fixed width), so
 //	                                 listing is chronological and retention deletes a range
 //	sessions/<sha256 of secret>      a web UI session: its token and CSRF secret, under a lease

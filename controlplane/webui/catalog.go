@@ -90,6 +90,8 @@ var catalog = map[string]message{
 	"live.stale":   {"Stale", "En retard"},
 	"live.missing": {"Missing", "Disparus"},
 	"live.never":   {"never reported", "n'a jamais remonté"},
+	// A unit silent because its site's link is down (package sitelink).
+	"live.site_dark": {"silent: site link down", "muet : lien réseau du site coupé"},
 
 	"rec.matched":      {"matched to its agent", "rapproché de son agent"},
 	"rec.never_seen":   {"declared, no agent seen", "déclaré, aucun agent vu"},

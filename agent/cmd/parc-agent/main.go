@@ -74,6 +74,7 @@ func run(ctx context.Context, cfg config.Config) error {
 		Jitter:         cfg.Jitter,
 		Bandwidth: bandwidth.Config{Interval: cfg.BandwidthInterval, URL: cfg.BandwidthURL,
 			MaxBytes: bandwidth.Defaults.MaxBytes, MaxDuration: bandwidth.Defaults.MaxDuration},
+		Probe:   cfg.Probe,
 		Version: version,
 		Log:     log,
 		Now:     time.Now,

@@ -1,5 +1,7 @@
 package adminapi
 
+import "time"
+
 // Paths of the cluster part of the admin API.
 const (
 	PathCluster        = "/api/v1/cluster"
@@ -22,6 +24,17 @@ type ClusterStatus struct {
 	// between terms.
 	ReconcilerLeader string       `json:"reconciler_leader"`
 	Members          []EtcdMember `json:"members"`
+	// Replicas are the parc-server replicas running now.
+	Replicas []Replica `json:"replicas"`
+}
+
+// Replica is a running parc-server replica.
+type Replica struct {
+	Name string `json:"name"`
+	// EtcdMemberID is the hex ID of the etcd member it runs, "" when etcd
+	// is external.
+	EtcdMemberID string    `json:"etcd_member_id,omitempty"`
+	Since        time.Time `json:"since"`
 }
 
 // EtcdMember is one etcd member as the cluster lists it, with what it said
@@ -35,7 +48,9 @@ type EtcdMember struct {
 	Started bool `json:"started"`
 	Learner bool `json:"learner,omitempty"`
 	Leader  bool `json:"leader"`
-	// Healthy is true when the member answered a status request in time.
+	// Healthy is true when the member answered a status request in time,
+	// or, when its client URL cannot be reached from the replica asked
+	// (127.0.0.1), when the replica running it renews its lease through it.
 	Healthy bool `json:"healthy"`
 	// Error says why it did not, for the technician.
 	Error     string `json:"error,omitempty"`

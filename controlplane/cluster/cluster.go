@@ -29,8 +29,12 @@ type Cluster struct {
 	// Embedded is true when parc-server runs the etcd members itself; the
 	// members of an external cluster are its operators' to change.
 	Embedded bool
-	// Replica names the replica this runs in.
-	Replica string
+	// Replica names the replica this runs in; MemberID is its embedded
+	// etcd member's (0: external etcd).
+	Replica  string
+	MemberID uint64
+	// Root is the store's root (store.Store.Root), where replicas register.
+	Root string
 	// ReconcilerLeader names the replica that reconciles now.
 	ReconcilerLeader func(context.Context) (string, error)
 	Log              *slog.Logger
@@ -60,55 +64,81 @@ func (c *Cluster) Status(ctx context.Context) (adminapi.ClusterStatus, error) {
 	if err != nil {
 		return st, fmt.Errorf("listing etcd members: %w", err)
 	}
-	st.Members = make([]adminapi.EtcdMember, len(list.Members))
 	statuses := make([]*clientv3.StatusResponse, len(list.Members))
+	errs := make([]error, len(list.Members))
 	var wg sync.WaitGroup
 	for i, m := range list.Members {
-		st.Members[i] = member(m)
 		if len(m.ClientURLs) == 0 {
-			st.Members[i].Error = "not started yet"
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			sctx, cancel := context.WithTimeout(ctx, statusTimeout)
 			defer cancel()
-			resp, err := c.Client.Status(sctx, m.ClientURLs[0])
-			if err != nil {
-				st.Members[i].Error = err.Error()
-				return
-			}
-			statuses[i] = resp
-		}()
+			statuses[i], errs[i] = c.Client.Status(sctx, m.ClientURLs[0])
+		})
 	}
 	wg.Wait()
-	var leader uint64
-	for i, resp := range statuses {
-		if resp == nil {
-			continue
-		}
-		st.Members[i].Healthy = len(resp.Errors) == 0
-		st.Members[i].Error = strings.Join(resp.Errors, "; ")
-		st.Members[i].DBSize = resp.DbSize
-		st.Members[i].RaftIndex = resp.RaftIndex
-		if resp.Leader != 0 {
-			leader = resp.Leader
+	// Serializable: the list must answer without a quorum too.
+	replicas, err := c.replicas(ctx)
+	if err != nil {
+		c.Log.Debug("cluster status without the replicas", "err", err)
+	}
+	judge(&st, list.Members, statuses, errs, replicas)
+	slices.SortFunc(st.Members, func(a, b adminapi.EtcdMember) int { return strings.Compare(a.Name, b.Name) })
+	if c.ReconcilerLeader != nil {
+		// Without a quorum there is no telling; "" says so.
+		if st.ReconcilerLeader, err = c.ReconcilerLeader(ctx); err != nil {
+			c.Log.Debug("cluster status without the reconciler leader", "err", err)
 		}
 	}
-	for i, m := range list.Members {
+	return st, nil
+}
+
+// judge fills st's members, their health and the etcd leader from what
+// each member's client URL answered (statuses[i], or errs[i]) and from the
+// replicas registered. A status counts only from the member it was asked
+// of: a client URL on 127.0.0.1 reaches the asking replica's own member.
+// A member that cannot be asked from here (another member answers at its
+// URL) is healthy if the replica running it renews its registration, which
+// goes through that member; one that does not answer at all is down.
+func judge(st *adminapi.ClusterStatus, members []*etcdserverpb.Member, statuses []*clientv3.StatusResponse, errs []error, replicas []adminapi.Replica) {
+	st.Members = make([]adminapi.EtcdMember, len(members))
+	st.Replicas = replicas
+	alive := map[string]bool{}
+	for _, r := range replicas {
+		alive[r.EtcdMemberID] = true
+	}
+	var leader uint64
+	for i, m := range members {
+		em := member(m)
+		resp := statuses[i]
+		switch {
+		case len(m.ClientURLs) == 0:
+			em.Error = "added, not started yet"
+		case errs[i] != nil:
+			em.Error = errs[i].Error()
+		case resp.Header.GetMemberId() != m.ID && alive[em.ID]:
+			// Not reachable from here, but its replica renews its lease
+			// through it: alive and in the quorum.
+			em.Healthy = true
+		case resp.Header.GetMemberId() != m.ID:
+			em.Error = fmt.Sprintf("its client URL %s answers as member %x from here, and no replica renews its lease through it", m.ClientURLs[0], resp.Header.GetMemberId())
+		default:
+			em.Healthy = len(resp.Errors) == 0
+			em.Error = strings.Join(resp.Errors, "; ")
+			em.DBSize, em.RaftIndex = resp.DbSize, resp.RaftIndex
+		}
+		if resp != nil && resp.Leader != 0 {
+			leader = resp.Leader
+		}
+		st.Members[i] = em
+	}
+	for i, m := range members {
 		if leader != 0 && m.ID == leader {
 			st.Members[i].Leader = true
 			st.EtcdLeader = m.Name
 		}
 	}
-	slices.SortFunc(st.Members, func(a, b adminapi.EtcdMember) int { return strings.Compare(a.Name, b.Name) })
-	if c.ReconcilerLeader != nil {
-		if st.ReconcilerLeader, err = c.ReconcilerLeader(ctx); err != nil {
-			return st, err
-		}
-	}
-	return st, nil
 }
 
 func member(m *etcdserverpb.Member) adminapi.EtcdMember {

@@ -97,6 +97,24 @@ func deadURL(t *testing.T) string {
 	return fmt.Sprintf("https://127.0.0.1:%d", servertest.FreePort(t))
 }
 
+// sameReplicas reports whether the registered replicas are names, each
+// naming the ID of its etcd member (members and replicas share names here).
+func sameReplicas(st adminapi.ClusterStatus, names []string) bool {
+	ids := map[string]string{}
+	for _, m := range st.Members {
+		ids[m.Name] = m.ID
+	}
+	var got []string
+	for _, r := range st.Replicas {
+		if r.EtcdMemberID != ids[r.Name] {
+			return false
+		}
+		got = append(got, r.Name)
+	}
+	slices.Sort(got)
+	return slices.Equal(got, names)
+}
+
 // retry calls fn until it answers want, while it answers 503 (etcd not
 // ready for a membership change), at most timeout.
 func retry(t *testing.T, timeout time.Duration, what string, fn func() (int, string), want int) {
@@ -141,6 +159,9 @@ func TestEmbeddedCluster(t *testing.T) {
 		}
 		if !slices.Equal(got, names) || healthy(st) != 3 || st.Replica != s.Name || !st.EmbeddedEtcd {
 			t.Errorf("%s: %+v; want members %v all healthy, answered by %s", s.Name, st, names, s.Name)
+		}
+		if !sameReplicas(st, names) {
+			t.Errorf("%s: replicas %+v, want %v each with its member", s.Name, st.Replicas, names)
 		}
 		if leader == "" {
 			leader, reconciler = st.EtcdLeader, st.ReconcilerLeader

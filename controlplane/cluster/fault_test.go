@@ -248,6 +248,15 @@ func TestClusterSurvivesLossOfItsLeader(t *testing.T) {
 		t.Errorf("after the kill: etcd leader %q, %d healthy members; want a survivor, 2", st.EtcdLeader, healthy(st))
 	}
 	t.Logf("reconciler resumed on %s %s after the kill; etcd leader %s", st.ReconcilerLeader, took.Round(100*time.Millisecond), st.EtcdLeader)
+	// The dead replica's registration goes with its lease.
+	var alive []string
+	for _, s := range survivors {
+		alive = append(alive, s.Name)
+	}
+	slices.Sort(alive)
+	waitStatus(t, survivors[1], 20*time.Second, "the dead replica gone from the list", func(st adminapi.ClusterStatus) bool {
+		return sameReplicas(st, alive)
+	})
 
 	res := l.wait()
 	first := l.firstAcceptedAfter(killed)

@@ -49,7 +49,12 @@ func (a *app) clusterCommand() *cobra.Command {
 			if err := a.table([]string{"NAME", "ID", "PEER URL", "STATE", "ROLE", "DB SIZE"}, rows); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.out, "answered by %s; etcd leader %s; reconciles: %s\n", st.Replica, dash(st.EtcdLeader), dash(st.ReconcilerLeader))
+			names := make([]string, len(st.Replicas))
+			for i, r := range st.Replicas {
+				names[i] = r.Name
+			}
+			fmt.Fprintf(a.out, "answered by %s; etcd leader %s; reconciles: %s; replicas running: %s\n",
+				st.Replica, dash(st.EtcdLeader), dash(st.ReconcilerLeader), dash(strings.Join(names, ", ")))
 			return nil
 		},
 	}

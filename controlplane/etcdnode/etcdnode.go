@@ -110,6 +110,14 @@ func (n *Node) Err() <-chan error {
 	return n.member.Err()
 }
 
+// MemberID is the embedded member's etcd ID; 0 when etcd is external.
+func (n *Node) MemberID() uint64 {
+	if n.member == nil {
+		return 0
+	}
+	return uint64(n.member.Server.MemberID())
+}
+
 // Embedded reports whether this process runs an etcd member.
 func (n *Node) Embedded() bool { return n.member != nil }
 

@@ -204,8 +204,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	(&sitelink.Service{Links: s.SiteLinks}).Register(s.Router)
 	placementSvc := &placement.Service{Inventory: s.Inventory, Reconciler: s.Reconciler, Loans: s.Loans, Reports: reports}
 	placementSvc.Register(s.Router)
-	(&cluster.Service{Audit: s.Audit, Cluster: &cluster.Cluster{Client: node.Client, Embedded: node.Embedded(),
-		Replica: replicaName(cfg), ReconcilerLeader: s.Reconciler.Leader, Log: log}}).Register(s.Router)
+	members := &cluster.Cluster{Client: node.Client, Embedded: node.Embedded(), Replica: replicaName(cfg), MemberID: node.MemberID(),
+		Root: s.Store.Root(), ReconcilerLeader: s.Reconciler.Leader, Log: log}
+	s.goBackground(func() { members.Run(bgCtx) })
+	(&cluster.Service{Audit: s.Audit, Cluster: members}).Register(s.Router)
 	ui := &webui.UI{Sessions: &webui.Sessions{Store: s.Store, Tokens: s.Tokens, TTL: webui.DefaultSessionTTL, Now: s.now},
 		Inventory: s.Inventory, Units: unitsSvc, Continuity: cont, Placement: placementSvc, Loans: s.Loans,
 		Audit: s.Audit, Limit: s.Router.Limits.User, TLS: s.PKI != nil, Log: log.With("part", "webui"), Now: s.now}

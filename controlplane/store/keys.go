@@ -36,6 +36,8 @@ const LayoutVersion = "v1"
 //	                                 that ends it (any replica accepts it)
 //	meta/ca                          the cluster's CA certificate (PEM; never its key):
 //	                                 every replica must serve under the CA agents pin
+//	replicas/<name>                  a running parc-server replica and its etcd member, under
+//	                                 a lease it renews through that member (gone when it dies)
 const (
 	KindAgents       = "agents"
 	KindObserved     = "observed"
@@ -54,6 +56,7 @@ const (
 	KindActiveLoans  = "activeloans"
 	KindNeeds        = "needs"
 	KindSessions     = "sessions"
+	KindReplicas     = "replicas"
 )
 
 // Key builds the key of a record: Root()/kind/id[/sub...].

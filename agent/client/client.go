@@ -83,12 +83,15 @@ func (c *Client) failover(from int32) {
 }
 
 // send sends the request newReq makes for a server's base URL. When the
-// server cannot be reached it moves to the next one; when the request
-// cannot have reached it (the connection was refused or never made), it
-// sends it there at once, so a dead replica costs a check-in nothing. A
-// request that may have arrived is not sent twice: its error is returned,
-// and the next request goes to the next server.
-func (c *Client) send(hc *http.Client, newReq func(base *url.URL) (*http.Request, error)) (*http.Response, error) {
+// server cannot be reached it moves to the next one, and sends the request
+// there at once when that is safe: when it cannot have arrived (the
+// connection was refused or never made), or when sending it twice does no
+// harm (idempotent: a check-in, which the server acknowledges again by its
+// sequence number without storing it twice, or a GET). So a dead replica
+// costs a check-in nothing. Another request that failed (an enrolment,
+// whose token may have been spent) returns its error, and the next request
+// goes to the next server.
+func (c *Client) send(hc *http.Client, idempotent bool, newReq func(base *url.URL) (*http.Request, error)) (*http.Response, error) {
 	var err error
 	for range c.servers {
 		from := c.cur.Load()
@@ -108,7 +111,7 @@ func (c *Client) send(hc *http.Client, newReq func(base *url.URL) (*http.Request
 			return resp, nil
 		}
 		c.failover(from)
-		if !notSent(err) || req.Context().Err() != nil {
+		if !(idempotent || notSent(err)) || req.Context().Err() != nil {
 			return nil, err
 		}
 	}
@@ -159,7 +162,7 @@ func (c *Client) FetchCA(ctx context.Context, caHash string) ([]byte, *x509.Cert
 	t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
 	hc := &http.Client{Timeout: c.http.Timeout, Transport: t}
 	defer t.CloseIdleConnections()
-	resp, err := c.send(hc, func(base *url.URL) (*http.Request, error) {
+	resp, err := c.send(hc, true, func(base *url.URL) (*http.Request, error) {
 		return http.NewRequestWithContext(ctx, http.MethodGet, base.String()+agentapi.PathCA, nil)
 	})
 	if err != nil {
@@ -211,7 +214,7 @@ var errNotEnrolled = errors.New("not enrolled: no agent credential")
 // Enroll trades an enroll token for a credential.
 func (c *Client) Enroll(ctx context.Context, req agentapi.EnrollRequest) (agentapi.EnrollResponse, error) {
 	var resp agentapi.EnrollResponse
-	err := c.post(ctx, agentapi.PathEnroll, "", req, &resp)
+	err := c.post(ctx, agentapi.PathEnroll, "", false, req, &resp)
 	return resp, err
 }
 
@@ -221,7 +224,7 @@ func (c *Client) Checkin(ctx context.Context, req agentapi.CheckinRequest) (agen
 	if c.credential == "" {
 		return resp, errNotEnrolled
 	}
-	err := c.post(ctx, agentapi.PathCheckin, c.credential, req, &resp)
+	err := c.post(ctx, agentapi.PathCheckin, c.credential, true, req, &resp)
 	return resp, err
 }
 
@@ -233,7 +236,7 @@ func (c *Client) RotateCredential(ctx context.Context) (agentapi.CredentialRespo
 	if c.credential == "" {
 		return resp, errNotEnrolled
 	}
-	err := c.post(ctx, agentapi.PathCredentialRotate, c.credential, struct{}{}, &resp)
+	err := c.post(ctx, agentapi.PathCredentialRotate, c.credential, false, struct{}{}, &resp)
 	return resp, err
 }
 
@@ -241,7 +244,7 @@ func (c *Client) RotateCredential(ctx context.Context) (agentapi.CredentialRespo
 // credential, and uses it from then on.
 func (c *Client) ConfirmCredential(ctx context.Context, cred string) (agentapi.CredentialResponse, error) {
 	var resp agentapi.CredentialResponse
-	if err := c.post(ctx, agentapi.PathCredentialConfirm, cred, struct{}{}, &resp); err != nil {
+	if err := c.post(ctx, agentapi.PathCredentialConfirm, cred, false, struct{}{}, &resp); err != nil {
 		return resp, err
 	}
 	c.credential = cred
@@ -249,13 +252,14 @@ func (c *Client) ConfirmCredential(ctx context.Context, cred string) (agentapi.C
 }
 
 // post sends in as JSON with bearer as credential ("" for none: enrolling)
-// and decodes the answer into out.
-func (c *Client) post(ctx context.Context, path string, bearer string, in, out any) error {
+// and decodes the answer into out; idempotent says it may be sent again
+// to another server after a failure (see send).
+func (c *Client) post(ctx context.Context, path string, bearer string, idempotent bool, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("encoding request: %w", err)
 	}
-	resp, err := c.send(c.http, func(base *url.URL) (*http.Request, error) {
+	resp, err := c.send(c.http, idempotent, func(base *url.URL) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+path, bytes.NewReader(body))
 		if err != nil {
 			return nil, err
@@ -300,7 +304,7 @@ func (c *Client) Speedtest(ctx context.Context, n int64, target string) (*http.R
 		// Another URL than the server's: nothing to fail over to.
 		servers = &Client{servers: c.servers[:1], userAgent: c.userAgent}
 	}
-	resp, err := servers.send(c.http, func(base *url.URL) (*http.Request, error) {
+	resp, err := servers.send(c.http, true, func(base *url.URL) (*http.Request, error) {
 		u, bearer := target, ""
 		if u == "" {
 			u = fmt.Sprintf("%s%s?bytes=%d", base.String(), agentapi.PathSpeedtest, n)

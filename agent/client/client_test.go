@@ -93,10 +93,12 @@ func TestFailoverToTheNextReplica(t *testing.T) {
 	}
 }
 
-func TestNoResendOfARequestThatMayHaveArrived(t *testing.T) {
-	// The first replica takes the request and drops the connection: the
-	// request may have been processed, so it is not sent again, but the
-	// next request goes to the next replica.
+func TestResendOnlyWhatIsSafeToResend(t *testing.T) {
+	// The first replica takes every request and drops the connection: the
+	// request may have been processed. A check-in is sent again to the
+	// next replica at once (the server acknowledges a report it holds
+	// again, by its number); an enrolment is not (its token may be spent),
+	// but the next request goes to the next replica.
 	var na atomic.Int32
 	a := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		na.Add(1)
@@ -107,16 +109,28 @@ func TestNoResendOfARequestThatMayHaveArrived(t *testing.T) {
 	}))
 	t.Cleanup(a.Close)
 	b, nb := replica(t, http.StatusOK)
+
 	c, _ := New(a.URL+","+b.URL, nil, "test")
 	c.SetCredential("pa_x")
-	if err := checkin(c); err == nil {
-		t.Fatal("a check-in whose connection dropped succeeded")
+	if err := checkin(c); err != nil {
+		t.Fatalf("check-in whose first replica dropped the connection: %v", err)
+	}
+	if na.Load() != 1 || nb.Load() != 1 {
+		t.Errorf("check-in sent %d times to the first, %d to the second; want once each", na.Load(), nb.Load())
+	}
+
+	na.Store(0)
+	nb.Store(0)
+	c, _ = New(a.URL+","+b.URL, nil, "test")
+	if _, err := c.Enroll(context.Background(), agentapi.EnrollRequest{Token: "pe_x", Hostname: "h"}); err == nil {
+		t.Fatal("an enrolment whose connection dropped succeeded")
 	}
 	if na.Load() != 1 || nb.Load() != 0 {
-		t.Errorf("sent %d times to the first, %d to the second; want once, and not resent", na.Load(), nb.Load())
+		t.Errorf("enrolment sent %d times to the first, %d to the second; want once, and not resent", na.Load(), nb.Load())
 	}
-	if err := checkin(c); err != nil || nb.Load() != 1 {
-		t.Errorf("next check-in: %v, %d on the second replica", err, nb.Load())
+	c.SetCredential("pa_x")
+	if err := checkin(c); err != nil || nb.Load() != 1 || na.Load() != 1 {
+		t.Errorf("next request: %v; %d on the first, %d on the second, want it on the second", err, na.Load(), nb.Load())
 	}
 }
 

@@ -44,7 +44,11 @@ func (a *app) clusterCommand() *cobra.Command {
 				if m.Name == st.ReconcilerLeader {
 					role = strings.TrimPrefix(role+", reconciles", "-, ")
 				}
-				rows = append(rows, []string{dash(m.Name), m.ID, strings.Join(m.PeerURLs, " "), state, role, fmt.Sprintf("%.1f MiB", float64(m.DBSize)/(1<<20))})
+				size := "-" // not asked as itself from the replica that answered
+				if m.DBSize > 0 {
+					size = fmt.Sprintf("%.1f MiB", float64(m.DBSize)/(1<<20))
+				}
+				rows = append(rows, []string{dash(m.Name), m.ID, strings.Join(m.PeerURLs, " "), state, role, size})
 			}
 			if err := a.table([]string{"NAME", "ID", "PEER URL", "STATE", "ROLE", "DB SIZE"}, rows); err != nil {
 				return err

@@ -20,9 +20,10 @@ import (
 
 // Bounds the fault tests hold parc to. etcd elects a new leader within its
 // election timeout (1 s by default) plus a round of votes; check-ins must go
-// on within that and a few seconds. The reconciler's lease is 10 s; etcd
-// extends every lease by its TTL when a new leader takes over, so a new
-// reconciler is elected at most about 12 s after its leader's death.
+// on within that and a few seconds. The reconciler's lease is 6 s
+// (--reconcile-lease); a new etcd leader gives every lease its TTL again
+// plus the election timeout, so a new reconciler is elected about 9 s after
+// the death of a replica that led both.
 const (
 	checkinGap      = 6 * time.Second
 	reconcilerTakes = 15 * time.Second

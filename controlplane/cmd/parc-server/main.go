@@ -85,8 +85,8 @@ func initCACommand() *cobra.Command {
 		Short: "make the CA of a new cluster (ca.crt, ca.key) to copy into every member's data dir before the first start",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-			ca, err := pki.CreateCA(dataDir, nil, log)
+			// What it made is said below, not in pki's first-start log line.
+			ca, err := pki.CreateCA(dataDir, nil, slog.New(slog.DiscardHandler))
 			if err != nil {
 				return err
 			}

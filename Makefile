@@ -19,7 +19,7 @@ FUZZTIME      ?= 60s
 FUZZTIME_TEST ?= 5s
 
 .DEFAULT_GOAL := help
-.PHONY: help build run clean-run test test-deps lint bench bench-scale cross fuzz clean agent-size
+.PHONY: help build run run-cluster clean-run test test-deps lint bench bench-scale cross fuzz clean agent-size
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,9 @@ agent-size: build ## measure the agent's steady RSS and CPU per collection cycle
 
 run: build ## start parc-server (embedded etcd) and a local agent; Ctrl-C stops both
 	BIN=$(BIN) ./deploy/local/run.sh
+
+run-cluster: build ## start three parc-servers on 127.0.0.1 as one embedded etcd cluster (docs/scaling.md); Ctrl-C stops them
+	BIN=$(BIN) ./deploy/local/cluster.sh
 
 clean-run: ## forget the local run's data (.run/)
 	rm -rf .run

@@ -201,7 +201,8 @@ func leadBoth(t *testing.T, servers []*servertest.Server) *servertest.Server {
 // agents configured with the list of replicas, the victim first. SIGKILL of
 // the member that leads etcd and reconciles: check-ins go on through the
 // others within the election time and a few seconds, another replica
-// reconciles within 15 s, and every report acknowledged is in etcd.
+// reconciles within 15 s, and every report acknowledged is in etcd; the
+// killed member, restarted, rejoins and serves them.
 func TestClusterSurvivesLossOfItsLeader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault test: starts a 3-member cluster")
@@ -269,6 +270,14 @@ func TestClusterSurvivesLossOfItsLeader(t *testing.T) {
 	t.Logf("load: %d check-ins (%.0f/s), %d full reports, p50 %s p99 %s max %s, errors %v",
 		res.CheckIns, res.Rate(res.CheckIns), res.FullReports, res.P50, res.P99, res.Max, res.Errors)
 	verifyAcked(t, survivors[0].EtcdClientURL, res)
+
+	// The killed member restarts on its data dir, catches up and serves
+	// again: every acknowledged report is read back through it.
+	victim.Restart()
+	waitStatus(t, victim, 20*time.Second, "the restarted member back", func(st adminapi.ClusterStatus) bool {
+		return healthy(st) == 3 && len(st.Replicas) == 3
+	})
+	verifyAcked(t, victim.EtcdClientURL, res)
 }
 
 // tryStatus asks s for the cluster's state; ok is false when it could not

@@ -15,8 +15,9 @@ import (
 )
 
 // Unit states of parc_units. ready, not_ready and unknown divide a site's
-// units; never_seen, stale and missing count some of those again (the
-// numbers of `parcctl readiness`).
+// units; never_seen, stale, missing and site_dark (silent because the
+// site's link is down) count some of those again (the numbers of `parcctl
+// readiness`).
 const (
 	StateReady     = "ready"
 	StateNotReady  = "not_ready"
@@ -24,6 +25,7 @@ const (
 	StateNeverSeen = "never_seen"
 	StateStale     = "stale"
 	StateMissing   = "missing"
+	StateSiteDark  = "site_dark"
 )
 
 // BandwidthWindow is how old an agent's bandwidth measurement may be and
@@ -65,7 +67,7 @@ func NewFleet(f Fleet) *Fleet {
 		return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
 	}
 	f.d = fleetDescs{
-		units:            d("units", "Units by site, role and state: ready, not_ready and unknown divide the units; never_seen, stale and missing count some of them again.", "site", "role", "state"),
+		units:            d("units", "Units by site, role and state: ready, not_ready and unknown divide the units; never_seen, stale, missing and site_dark count some of them again.", "site", "role", "state"),
 		unitsFailing:     d("units_not_ready", "Units failing a readiness rule, by site and rule (a unit failing two rules counts under both).", "site", "rule"),
 		unitsUnknownRule: d("units_rule_unknown", "Units a readiness rule could not judge (fact missing), by site and rule.", "site", "rule"),
 		agents:           d("agents", "Agents speaking for a unit (or reporting for no declared unit), by the site they are at.", "site"),
@@ -143,7 +145,7 @@ func (f *Fleet) collectUnits(ch chan<- prometheus.Metric) {
 				state string
 				n     int
 			}{{StateReady, rc.Ready}, {StateNotReady, rc.NotReady}, {StateUnknown, rc.Unknown},
-				{StateNeverSeen, rc.NeverSeen}, {StateStale, rc.Stale}, {StateMissing, rc.Missing}} {
+				{StateNeverSeen, rc.NeverSeen}, {StateStale, rc.Stale}, {StateMissing, rc.Missing}, {StateSiteDark, rc.SiteDark}} {
 				ch <- gauge(f.d.units, float64(s.n), site, role, s.state)
 			}
 			for rule, n := range rc.Failing {

@@ -46,21 +46,6 @@ func call(t *testing.T, s *servertest.Server, token, method, path string, in, ou
 	return resp.StatusCode
 }
 
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 20s; last: %s", what, state)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // fleet starts a server with an inventory whose loaners report as ready
 // through simulated agents: ready lists which sim.Host numbers report.
 func fleet(t *testing.T, csv string, ready ...int) (*servertest.Server, []string) {
@@ -93,7 +78,7 @@ func readiness(t *testing.T, s *servertest.Server, tag string) string {
 
 func TestFiftyCheckoutsOneLoan(t *testing.T) {
 	s, _ := fleet(t, "asset_tag,serial,site,role\nLP-1,"+sim.Host(1).Serial+",a,loaner\n", 1)
-	eventually(t, "LP-1 ready", func() (bool, string) { r := readiness(t, s, "LP-1"); return r == "ready", r })
+	servertest.Eventually(t, 20*time.Second, "LP-1 ready", func() (bool, string) { r := readiness(t, s, "LP-1"); return r == "ready", r })
 
 	const n = 50
 	statuses := make([]int, n)
@@ -170,7 +155,7 @@ func check(t *testing.T, step string, got map[string]adminapi.Continuity, want m
 func TestLoanLifecycleThroughParcctl(t *testing.T) {
 	s, env := fleet(t, lifecycleCSV(), 1, 2, 4, 5)
 	for _, tag := range []string{"LP-1", "LP-2", "LP-4", "LP-5"} {
-		eventually(t, tag+" ready", func() (bool, string) { r := readiness(t, s, tag); return r == "ready", r })
+		servertest.Eventually(t, 20*time.Second, tag+" ready", func() (bool, string) { r := readiness(t, s, tag); return r == "ready", r })
 	}
 	servertest.Run(t, env, "parcctl", "needs", "set", "a", "--category", "no_device", "--count", "3")
 	due := time.Now().AddDate(0, 0, 30).Format(time.DateOnly)
@@ -285,7 +270,7 @@ func TestLoanLifecycleThroughParcctl(t *testing.T) {
 func TestBulkAllOrNothing(t *testing.T) {
 	s, env := fleet(t, lifecycleCSV(), 1, 2, 4, 5)
 	for _, tag := range []string{"LP-1", "LP-2", "LP-4"} {
-		eventually(t, tag+" ready", func() (bool, string) { r := readiness(t, s, tag); return r == "ready", r })
+		servertest.Eventually(t, 20*time.Second, tag+" ready", func() (bool, string) { r := readiness(t, s, tag); return r == "ready", r })
 	}
 	due := time.Now().AddDate(0, 0, 30).Format("02/01/2006") // as a French spreadsheet writes it
 	dir := t.TempDir()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parc-project/parc/agent/sim"
 	"github.com/parc-project/parc/controlplane/adminapi"
@@ -37,7 +38,7 @@ func TestCoordinatorWalkthrough(t *testing.T) {
 	check := func(step string, sites map[string]want, total want) {
 		t.Helper()
 		var got adminapi.ContinuitySummary
-		eventually(t, step, func() (bool, string) {
+		servertest.Eventually(t, 20*time.Second, step, func() (bool, string) {
 			out := servertest.Run(t, env, "parcctl", "continuity", "-o", "json")
 			got = adminapi.ContinuitySummary{}
 			json.Unmarshal([]byte(out), &got)

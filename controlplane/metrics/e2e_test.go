@@ -97,7 +97,7 @@ func TestScrapeAfterReportsAndLoans(t *testing.T) {
 	}
 
 	// Loans: LP-1 to a student, LP-2 to staff and then overdue; 3 requests at a.
-	eventually(t, "LP-1 and LP-2 ready", func() (bool, string) {
+	servertest.Eventually(t, 30*time.Second, "LP-1 and LP-2 ready", func() (bool, string) {
 		out := servertest.Run(t, env, "parcctl", "units", "list", "-o", "json")
 		return strings.Count(out, `"readiness": "ready"`) >= 3, out
 	})
@@ -148,7 +148,7 @@ func TestScrapeAfterReportsAndLoans(t *testing.T) {
 		{"parc_etcd_has_leader", nil, 1},
 	}
 	var body string
-	eventually(t, "the scrape shows the fleet", func() (bool, string) {
+	servertest.Eventually(t, 30*time.Second, "the scrape shows the fleet", func() (bool, string) {
 		code, b := scrape(t, s, viewer)
 		if code != http.StatusOK {
 			return false, fmt.Sprintf("status %d: %s", code, b)
@@ -252,7 +252,7 @@ func TestSeriesDoNotGrowWithUnits(t *testing.T) {
 		// Units 1 and 2 (a/loaner, b/loaner) report.
 		enroll(t, s, siteToken(t, env, "a"), 1, nil)
 		enroll(t, s, siteToken(t, env, "b"), 2, nil)
-		eventually(t, fmt.Sprintf("%d units judged", n), func() (bool, string) {
+		servertest.Eventually(t, 30*time.Second, fmt.Sprintf("%d units judged", n), func() (bool, string) {
 			code, body := scrape(t, s, "")
 			if code != http.StatusOK {
 				return false, fmt.Sprint("status ", code)

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -117,22 +116,6 @@ func series(body string) []string {
 		out = append(out, line[:strings.LastIndexByte(line, ' ')])
 	}
 	return out
-}
-
-// eventually retries cond until it holds, for up to 30 s.
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 30s; last: %s", what, state)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // names lists the metric names of a scrape, for failure messages.

@@ -41,21 +41,6 @@ func getJSON(t *testing.T, s *servertest.Server, path string, out any) int {
 	return resp.StatusCode
 }
 
-func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s; last state: %s", what, within, state)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func unitState(t *testing.T, s *servertest.Server, id string) adminapi.Unit {
 	var u adminapi.Unit
 	getJSON(t, s, adminapi.PathUnits+"/"+id, &u)
@@ -148,7 +133,7 @@ func TestEndToEndReadiness(t *testing.T) {
 		{"U-20", "ready", "matched", "wrong_site", ""},
 		{"U-35", "unknown", "never_seen", "", ""},
 	}
-	eventually(t, 20*time.Second, "statuses of the units", func() (bool, string) {
+	servertest.Eventually(t, 20*time.Second, "statuses of the units", func() (bool, string) {
 		for _, c := range checks {
 			u := unitState(t, s, c.id)
 			if u.Readiness != c.readiness || u.Reconcile != c.reconcile || failingRules(u) != c.failing ||
@@ -162,7 +147,7 @@ func TestEndToEndReadiness(t *testing.T) {
 	if msg := u1.Reasons[0].Message; msg != "battery at 61% of design capacity, threshold 80% of design capacity" {
 		t.Errorf("U-01 reason: %q", msg)
 	}
-	eventually(t, 5*time.Second, "the undeclared machine", func() (bool, string) {
+	servertest.Eventually(t, 5*time.Second, "the undeclared machine", func() (bool, string) {
 		var list adminapi.UnitList
 		getJSON(t, s, adminapi.PathUnits+"?reconcile=not_declared", &list)
 		return len(list.Units) == 1 && list.Units[0].Hostname == sim.Host(999).Hostname && list.Units[0].Site == "ecole-b", fmt.Sprintf("%+v", list.Units)
@@ -170,7 +155,7 @@ func TestEndToEndReadiness(t *testing.T) {
 
 	// The summary: ecole-a loaners 20 = 7 ready + 3 not ready + 10 unknown.
 	var r adminapi.Readiness
-	eventually(t, 5*time.Second, "summary", func() (bool, string) {
+	servertest.Eventually(t, 5*time.Second, "summary", func() (bool, string) {
 		getJSON(t, s, adminapi.PathReadiness+"?site=ecole-a", &r)
 		if len(r.Sites) != 1 {
 			return false, fmt.Sprint(r)
@@ -196,7 +181,7 @@ func TestEndToEndReadiness(t *testing.T) {
 	a3, _ := sim.Enroll(ctx, s.URL, nil, tokens["ecole-a"], sim.Host(3))
 	sim.ReadyLoaner(&a3.Report, now)
 	a3.Send(ctx)
-	eventually(t, 5*time.Second, "repaired unit", func() (bool, string) {
+	servertest.Eventually(t, 5*time.Second, "repaired unit", func() (bool, string) {
 		u := unitState(t, s, "U-03")
 		getJSON(t, s, adminapi.PathReadiness+"?site=ecole-a", &r)
 		rc := r.Sites[0].Roles["loaner"]
@@ -230,7 +215,7 @@ func TestReconcilerFailover(t *testing.T) {
 	opt.ReplicaOf = a
 	b := servertest.StartServer(t, opt)
 	leads := func(s *servertest.Server) bool { return strings.Contains(s.Logs(), "this replica reconciles now") }
-	eventually(t, 15*time.Second, "a leader", func() (bool, string) { return leads(a) || leads(b), "" })
+	servertest.Eventually(t, 15*time.Second, "a leader", func() (bool, string) { return leads(a) || leads(b), "" })
 	time.Sleep(time.Second)
 	if leads(a) == leads(b) {
 		t.Fatalf("both or neither replica reconcile (a %v, b %v)", leads(a), leads(b))
@@ -248,19 +233,19 @@ func TestReconcilerFailover(t *testing.T) {
 	}
 	agent.Report.Battery = &agentapi.BatteryFacts{Batteries: []agentapi.Battery{{Name: "BAT0", HealthPercent: 50, CycleCount: 10}}}
 	agent.Send(ctx)
-	eventually(t, 5*time.Second, "status from the first leader", func() (bool, string) {
+	servertest.Eventually(t, 5*time.Second, "status from the first leader", func() (bool, string) {
 		u := unitState(t, follower, agent.ID)
 		return strings.Contains(failingRules(u), "battery-health"), failingRules(u)
 	})
 
 	killed := time.Now()
 	leader.Kill()
-	eventually(t, 15*time.Second, "the other replica takes over", func() (bool, string) { return leads(follower), "" })
+	servertest.Eventually(t, 15*time.Second, "the other replica takes over", func() (bool, string) { return leads(follower), "" })
 	t.Logf("took over %.1fs after the leader was killed", time.Since(killed).Seconds())
 
 	agent.Report.Battery.Batteries[0].HealthPercent = 95
 	agent.Send(ctx)
-	eventually(t, 5*time.Second, "status from the new leader", func() (bool, string) {
+	servertest.Eventually(t, 5*time.Second, "status from the new leader", func() (bool, string) {
 		u := unitState(t, follower, agent.ID)
 		return !strings.Contains(failingRules(u), "battery-health"), failingRules(u)
 	})

@@ -71,24 +71,6 @@ func grepLines(text, sub string) string {
 	return strings.Join(out, "\n")
 }
 
-func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, state := cond()
-		if ok {
-			t.Logf("%s: after %s", what, time.Since(deadline.Add(-within)).Round(time.Millisecond))
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s; last state: %s", what, within, state)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func links(t *testing.T, s *servertest.Server) map[string]adminapi.SiteLink {
 	var out adminapi.SiteLinks
 	getJSON(t, s, adminapi.PathSiteLinks, &out)
@@ -216,7 +198,7 @@ probe:
 	a.run(ctx, t, &wg)
 	b.run(ctx, t, &wg)
 
-	eventually(t, 60*time.Second, "both sites judged, the real probe reporting", func() (bool, string) {
+	servertest.Eventually(t, 60*time.Second, "both sites judged, the real probe reporting", func() (bool, string) {
 		m := links(t, s)
 		la, lb := m["ecole-a"], m["ecole-b"]
 		ok := la.State == adminapi.LinkUp && la.ProbesReporting == 1 && la.Agents == 5 && la.RTTMs > 0 && la.Loss == 0 && la.DownloadMbps > 0 &&
@@ -230,7 +212,7 @@ probe:
 	for i := range 3 {
 		a.stopped[i].Store(true)
 	}
-	eventually(t, 30*time.Second, "ecole-a down", func() (bool, string) {
+	servertest.Eventually(t, 30*time.Second, "ecole-a down", func() (bool, string) {
 		m := links(t, s)
 		la := m["ecole-a"]
 		return la.State == adminapi.LinkDown && la.Silent == 4 && la.Agents == 5 && m["ecole-b"].State == adminapi.LinkDegraded, fmt.Sprintf("%+v", m)
@@ -257,7 +239,7 @@ probe:
 			return n == want && len(list.Units) == 5, strings.Join(states, " ")
 		}
 	}
-	eventually(t, 30*time.Second, "the silent units of ecole-a marked site_dark", dark(4))
+	servertest.Eventually(t, 30*time.Second, "the silent units of ecole-a marked site_dark", dark(4))
 	out = servertest.Run(t, env, "parcctl", "units", "list", "--site", "ecole-a")
 	if n := strings.Count(out, "site link down"); n != 4 {
 		t.Errorf("parcctl units list: %d units say site link down, want 4:\n%s", n, out)
@@ -268,9 +250,9 @@ probe:
 		a.stopped[i].Store(false)
 	}
 	stopAgent = startAgent()
-	eventually(t, 30*time.Second, "ecole-a up again", func() (bool, string) {
+	servertest.Eventually(t, 30*time.Second, "ecole-a up again", func() (bool, string) {
 		la := links(t, s)["ecole-a"]
 		return la.State == adminapi.LinkUp && la.ProbesReporting == 1, fmt.Sprintf("%+v", la)
 	})
-	eventually(t, 30*time.Second, "no unit of ecole-a dark any more", dark(0))
+	servertest.Eventually(t, 30*time.Second, "no unit of ecole-a dark any more", dark(0))
 }

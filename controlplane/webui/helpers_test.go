@@ -62,7 +62,7 @@ func fleet(t *testing.T) *servertest.Server {
 			t.Fatalf("report of %s: %v", tag, err)
 		}
 	}
-	eventually(t, "every simulated loaner available", func() (bool, string) {
+	servertest.Eventually(t, 30*time.Second, "every simulated loaner available", func() (bool, string) {
 		n := availableNow(t, s)
 		return n == len(readyLoaners), fmt.Sprintf("%d available", n)
 	})
@@ -79,21 +79,6 @@ func availableNow(t *testing.T, s *servertest.Server) int {
 		t.Fatalf("parcctl continuity: %v\n%s", err, out)
 	}
 	return sum.Total.Available
-}
-
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 30s; last: %s", what, state)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // browser is an HTTP client with a cookie jar that does not follow

@@ -98,7 +98,7 @@ func TestUI(t *testing.T) {
 			t.Fatalf("technician's work list: %d", st)
 		}
 		servertest.Run(t, s.Env(), "parcctl", "tokens", "revoke", tok.ID)
-		eventually(t, "the session refused after the revocation", func() (bool, string) {
+		servertest.Eventually(t, 30*time.Second, "the session refused after the revocation", func() (bool, string) {
 			st, _ := get(t, c, s.URL+"/ui/work")
 			return st == http.StatusSeeOther, fmt.Sprintf("status %d", st)
 		})

@@ -362,6 +362,31 @@ func tlsHosts(cfg config.Config) []string {
 	return hosts
 }
 
+// Run is a whole parc-server's life: listen on cfg.Listen, start, serve
+// until ctx ends, close. beforeClose, when set, runs after serving stopped
+// and before the state is let go (parc-bench takes a heap profile there).
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeClose func()) error {
+	// Listen before starting etcd: a port already taken is the most common
+	// start-up mistake and should not cost an etcd start.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	srv, err := New(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	serveErr := srv.Serve(ctx, ln)
+	if beforeClose != nil {
+		beforeClose()
+	}
+	if err := srv.Close(); err != nil && serveErr == nil {
+		serveErr = fmt.Errorf("closing: %w", err)
+	}
+	return serveErr
+}
+
 // Serve answers HTTPS (HTTP with --insecure-http) on ln until ctx ends,
 // then stops accepting, lets requests in flight finish within the shutdown
 // grace, and returns.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"runtime"
@@ -75,23 +74,12 @@ func runEtcd(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 }
 
 func runServer(ctx context.Context, cfg config.Config, log *slog.Logger, memProfile string) error {
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
-	}
-	srv, err := server.New(ctx, cfg, log)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	serveErr := srv.Serve(ctx, ln)
+	var beforeClose func()
 	if memProfile != "" {
-		writeHeapProfile(memProfile, log) // while the server still holds its state
+		// While the server still holds its state.
+		beforeClose = func() { writeHeapProfile(memProfile, log) }
 	}
-	if err := srv.Close(); err != nil && serveErr == nil {
-		serveErr = err
-	}
-	return serveErr
+	return server.Run(ctx, cfg, log, beforeClose)
 }
 
 // writeHeapProfile writes the live heap, for where the memory per unit

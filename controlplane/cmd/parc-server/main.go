@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -45,25 +44,11 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	// Listen before starting etcd: a port already taken is the most common
-	// start-up mistake and should not cost an etcd start.
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
-	}
-	srv, err := server.New(ctx, cfg, log)
-	if err != nil {
-		ln.Close()
+	if err := server.Run(ctx, cfg, log, nil); err != nil {
 		return err
 	}
-	serveErr := srv.Serve(ctx, ln)
-	if err := srv.Close(); err != nil && serveErr == nil {
-		serveErr = fmt.Errorf("closing: %w", err)
-	}
-	if serveErr == nil {
-		log.Info("parc-server stopped cleanly")
-	}
-	return serveErr
+	log.Info("parc-server stopped cleanly")
+	return nil
 }
 
 func newLogger(cfg config.Config) *slog.Logger {

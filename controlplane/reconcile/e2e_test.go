@@ -1,9 +1,7 @@
 package reconcile_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -24,26 +22,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func getJSON(t *testing.T, s *servertest.Server, path string, out any) int {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+s.AdminToken())
-	resp, err := s.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return resp.StatusCode
-}
-
 func unitState(t *testing.T, s *servertest.Server, id string) adminapi.Unit {
 	var u adminapi.Unit
-	getJSON(t, s, adminapi.PathUnits+"/"+id, &u)
+	s.Admin(t, http.MethodGet, adminapi.PathUnits+"/"+id, nil, &u)
 	return u
 }
 
@@ -149,14 +130,14 @@ func TestEndToEndReadiness(t *testing.T) {
 	}
 	servertest.Eventually(t, 5*time.Second, "the undeclared machine", func() (bool, string) {
 		var list adminapi.UnitList
-		getJSON(t, s, adminapi.PathUnits+"?reconcile=not_declared", &list)
+		s.Admin(t, http.MethodGet, adminapi.PathUnits+"?reconcile=not_declared", nil, &list)
 		return len(list.Units) == 1 && list.Units[0].Hostname == sim.Host(999).Hostname && list.Units[0].Site == "ecole-b", fmt.Sprintf("%+v", list.Units)
 	})
 
 	// The summary: ecole-a loaners 20 = 7 ready + 3 not ready + 10 unknown.
 	var r adminapi.Readiness
 	servertest.Eventually(t, 5*time.Second, "summary", func() (bool, string) {
-		getJSON(t, s, adminapi.PathReadiness+"?site=ecole-a", &r)
+		s.Admin(t, http.MethodGet, adminapi.PathReadiness+"?site=ecole-a", nil, &r)
 		if len(r.Sites) != 1 {
 			return false, fmt.Sprint(r)
 		}
@@ -183,7 +164,7 @@ func TestEndToEndReadiness(t *testing.T) {
 	a3.Send(ctx)
 	servertest.Eventually(t, 5*time.Second, "repaired unit", func() (bool, string) {
 		u := unitState(t, s, "U-03")
-		getJSON(t, s, adminapi.PathReadiness+"?site=ecole-a", &r)
+		s.Admin(t, http.MethodGet, adminapi.PathReadiness+"?site=ecole-a", nil, &r)
 		rc := r.Sites[0].Roles["loaner"]
 		return u.Readiness == "ready" && rc.Ready == 8, fmt.Sprintf("%s, %+v", u.Readiness, rc)
 	})
@@ -253,16 +234,9 @@ func TestReconcilerFailover(t *testing.T) {
 
 func enrollToken(t *testing.T, s *servertest.Server) string {
 	t.Helper()
-	body, _ := json.Marshal(adminapi.EnrollTokenRequest{Role: "loaner"})
-	req, _ := http.NewRequest(http.MethodPost, s.URL+adminapi.PathEnrollTokens, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+s.AdminToken())
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var tok adminapi.EnrollToken
-	json.NewDecoder(resp.Body).Decode(&tok)
+	if code := s.Admin(t, http.MethodPost, adminapi.PathEnrollTokens, adminapi.EnrollTokenRequest{Role: "loaner"}, &tok); code != http.StatusCreated {
+		t.Fatalf("creating an enroll token: %d", code)
+	}
 	return tok.Token
 }

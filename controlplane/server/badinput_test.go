@@ -83,7 +83,7 @@ func TestBadInput(t *testing.T) {
 
 	// None of it changed anything: the unit has no report, and the server is healthy.
 	var u adminapi.Unit
-	if code := admin(t, s, http.MethodGet, adminapi.PathUnits+"/"+a.id, nil, &u); code != 200 || u.ReportSeq != 0 {
+	if code := s.Admin(t, http.MethodGet, adminapi.PathUnits+"/"+a.id, nil, &u); code != 200 || u.ReportSeq != 0 {
 		t.Errorf("after bad input the unit is %+v (%d), want it untouched", u, code)
 	}
 }

@@ -1,11 +1,9 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,34 +20,10 @@ import (
 	"github.com/parc-project/parc/controlplane/servertest"
 )
 
-// admin calls the admin API with the server's admin token.
-func admin(t *testing.T, s *servertest.Server, method, path string, in, out any) int {
-	t.Helper()
-	var body io.Reader
-	if in != nil {
-		data, _ := json.Marshal(in)
-		body = bytes.NewReader(data)
-	}
-	req, _ := http.NewRequest(method, s.URL+path, body)
-	req.Header.Set("Authorization", "Bearer "+s.AdminToken())
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	if out != nil && resp.StatusCode/100 == 2 {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			t.Fatalf("%s %s: decoding: %v", method, path, err)
-		}
-	}
-	return resp.StatusCode
-}
-
 func enrollToken(t *testing.T, s *servertest.Server, site string) string {
 	t.Helper()
 	var tok adminapi.EnrollToken
-	if code := admin(t, s, http.MethodPost, adminapi.PathEnrollTokens, adminapi.EnrollTokenRequest{Site: site, Role: "loaner"}, &tok); code != http.StatusCreated {
+	if code := s.Admin(t, http.MethodPost, adminapi.PathEnrollTokens, adminapi.EnrollTokenRequest{Site: site, Role: "loaner"}, &tok); code != http.StatusCreated {
 		t.Fatalf("creating enroll token: %d", code)
 	}
 	return tok.Token
@@ -103,7 +77,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 
 			var u adminapi.Unit
-			if code := admin(t, s, http.MethodGet, adminapi.PathUnits+"/"+st.AgentID, nil, &u); code != http.StatusOK {
+			if code := s.Admin(t, http.MethodGet, adminapi.PathUnits+"/"+st.AgentID, nil, &u); code != http.StatusOK {
 				t.Fatalf("GET unit: %d", code)
 			}
 			host, _ := os.Hostname()
@@ -228,7 +202,7 @@ func TestSIGKILLKeepsAcknowledgedReports(t *testing.T) {
 			t.Fatalf("agent %d: only report %d acknowledged", i, acked[i].seq)
 		}
 		var u adminapi.Unit
-		if code := admin(t, s, http.MethodGet, adminapi.PathUnits+"/"+a.id, nil, &u); code != http.StatusOK {
+		if code := s.Admin(t, http.MethodGet, adminapi.PathUnits+"/"+a.id, nil, &u); code != http.StatusOK {
 			t.Fatalf("agent %d after restart: GET unit %d", i, code)
 		}
 		if u.ReportSeq != acked[i].seq || u.Report == nil || u.Report.Fingerprint != acked[i].fp {
@@ -247,7 +221,7 @@ func TestSIGKILLKeepsAcknowledgedReports(t *testing.T) {
 		t.Fatalf("redelivery: %+v %v, want accepted with seq %d", resp, err, reports)
 	}
 	var u adminapi.Unit
-	admin(t, s, http.MethodGet, adminapi.PathUnits+"/"+a.id, nil, &u)
+	s.Admin(t, http.MethodGet, adminapi.PathUnits+"/"+a.id, nil, &u)
 	if u.Report.Fingerprint != acked[0].fp {
 		t.Errorf("redelivered report replaced the stored one")
 	}

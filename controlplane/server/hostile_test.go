@@ -62,17 +62,17 @@ func TestHostileRequests(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if code := admin(t, s, http.MethodPost, adminapi.PathAgents+"/"+gone.id+"/revoke", adminapi.RevokeRequest{Reason: "retired"}, nil); code != 200 {
+	if code := s.Admin(t, http.MethodPost, adminapi.PathAgents+"/"+gone.id+"/revoke", adminapi.RevokeRequest{Reason: "retired"}, nil); code != 200 {
 		t.Fatalf("revoking: %d", code)
 	}
 	var single adminapi.EnrollToken
-	admin(t, s, http.MethodPost, adminapi.PathEnrollTokens, adminapi.EnrollTokenRequest{MaxUses: 1}, &single)
+	s.Admin(t, http.MethodPost, adminapi.PathEnrollTokens, adminapi.EnrollTokenRequest{MaxUses: 1}, &single)
 	enrollSim(t, s, single.Token, "lp-single") // uses it up
 	var revokedTok adminapi.EnrollToken
-	admin(t, s, http.MethodPost, adminapi.PathEnrollTokens, adminapi.EnrollTokenRequest{}, &revokedTok)
-	admin(t, s, http.MethodDelete, adminapi.PathEnrollTokens+"/"+revokedTok.ID, nil, nil)
+	s.Admin(t, http.MethodPost, adminapi.PathEnrollTokens, adminapi.EnrollTokenRequest{}, &revokedTok)
+	s.Admin(t, http.MethodDelete, adminapi.PathEnrollTokens+"/"+revokedTok.ID, nil, nil)
 	var viewer adminapi.Token
-	admin(t, s, http.MethodPost, adminapi.PathTokens, adminapi.TokenRequest{Name: "viewer", Role: "viewer"}, &viewer)
+	s.Admin(t, http.MethodPost, adminapi.PathTokens, adminapi.TokenRequest{Name: "viewer", Role: "viewer"}, &viewer)
 
 	cli := servertest.Client(t, s.EtcdClientURL)
 	before := dump(t, cli)
@@ -153,7 +153,7 @@ func TestHostileRequests(t *testing.T) {
 		}
 	}
 	var units adminapi.UnitList
-	if code := admin(t, s, http.MethodGet, adminapi.PathUnits, nil, &units); code != 200 || len(units.Units) == 0 {
+	if code := s.Admin(t, http.MethodGet, adminapi.PathUnits, nil, &units); code != 200 || len(units.Units) == 0 {
 		t.Errorf("units after the barrage: %d, %d units", code, len(units.Units))
 	}
 	if strings.Contains(s.Logs(), "panic") {

@@ -55,8 +55,8 @@ func TestAgentCannotReportAsAnother(t *testing.T) {
 		t.Fatalf("A's report: %d %+v", code, e)
 	}
 	var ua, ub adminapi.Unit
-	admin(t, s, http.MethodGet, adminapi.PathUnits+"/"+a.id, nil, &ua)
-	admin(t, s, http.MethodGet, adminapi.PathUnits+"/"+b.id, nil, &ub)
+	s.Admin(t, http.MethodGet, adminapi.PathUnits+"/"+a.id, nil, &ua)
+	s.Admin(t, http.MethodGet, adminapi.PathUnits+"/"+b.id, nil, &ub)
 	if ua.ReportSeq != 1 || ub.ReportSeq != 0 || ub.Report != nil {
 		t.Errorf("A's report claiming B: A has report %d, B has report %d; want it on A only", ua.ReportSeq, ub.ReportSeq)
 	}
@@ -68,7 +68,7 @@ func TestAgentCannotReportAsAnother(t *testing.T) {
 			t.Errorf("mixed credential %s: %d, want 401", cred[:20], code)
 		}
 	}
-	admin(t, s, http.MethodGet, adminapi.PathUnits+"/"+b.id, nil, &ub)
+	s.Admin(t, http.MethodGet, adminapi.PathUnits+"/"+b.id, nil, &ub)
 	if ub.ReportSeq != 0 {
 		t.Errorf("B got a report from someone else: %d", ub.ReportSeq)
 	}
@@ -106,7 +106,7 @@ func TestEnrollmentPinsTheCA(t *testing.T) {
 		t.Error("the agent enrolled anyway")
 	}
 	var list adminapi.EnrollTokenList
-	admin(t, s, http.MethodGet, adminapi.PathEnrollTokens, nil, &list)
+	s.Admin(t, http.MethodGet, adminapi.PathEnrollTokens, nil, &list)
 	if len(list.Tokens) != 1 || list.Tokens[0].Uses != 0 {
 		t.Errorf("the token was used: %+v", list.Tokens)
 	}
@@ -263,7 +263,7 @@ func TestTokensAndRoles(t *testing.T) {
 	}
 	// Revoked: refused at once.
 	var toks adminapi.TokenList
-	admin(t, s, http.MethodGet, adminapi.PathTokens, nil, &toks)
+	s.Admin(t, http.MethodGet, adminapi.PathTokens, nil, &toks)
 	var techID, adminID string
 	for _, tk := range toks.Tokens {
 		if tk.Name == "jdoe" {

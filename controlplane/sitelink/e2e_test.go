@@ -2,7 +2,6 @@ package sitelink_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -30,18 +29,8 @@ func TestMain(m *testing.M) {
 
 func getJSON(t *testing.T, s *servertest.Server, path string, out any) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+s.AdminToken())
-	resp, err := s.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", path, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		t.Fatal(err)
+	if code := s.Admin(t, http.MethodGet, path, nil, out); code != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, code)
 	}
 }
 
